@@ -1,0 +1,236 @@
+"""Settings, read from the environment only.
+
+Production (`OSDM_DEBUG` unset or 0) fails fast when a secret is missing; development defaults are
+written by `scripts/devenv.py`, which `make run` and `make test` go through.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+ROOT_DIR = Path(__file__).resolve().parent.parent.parent
+BASE_DIR = ROOT_DIR / "platform"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    return (env(name) or ("1" if default else "0")).lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+DEBUG = env_bool("OSDM_DEBUG", False)
+
+
+def required(name: str, dev_default: str) -> str:
+    value = env(name)
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(f"{name} must be set in production (OSDM_DEBUG is off).")
+
+
+SECRET_KEY = required("SECRET_KEY", "dev-only-insecure-secret-key-change-me-0123456789abcdef")
+OSDM_PLATFORM_KEY = required("OSDM_PLATFORM_KEY", "pk_dev_only_insecure_platform_key")
+OSDM_BASE_DOMAIN = (env("OSDM_BASE_DOMAIN", "localhost") or "localhost").lower().strip(".")
+
+ALLOWED_HOSTS = [OSDM_BASE_DOMAIN, f".{OSDM_BASE_DOMAIN}", *(env("OSDM_EXTRA_HOSTS", "") or "").split(",")]
+ALLOWED_HOSTS = [h for h in ALLOWED_HOSTS if h]
+if env_bool("OSDM_ALLOW_ANY_HOST", False):
+    # Custom tenant domains are resolved by the tenant middleware, which answers 404 for unknown hosts.
+    ALLOWED_HOSTS = ["*"]
+
+# --- apps ------------------------------------------------------------------------------------------
+
+SHARED_APPS = [
+    "django_tenants",
+    "tenants",
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "osdm.core",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "osdm.accounts",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "osdm.urls_public"
+ROOT_URLCONF = "osdm.urls"
+AUTH_USER_MODEL = "accounts.User"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# The schema every new tenant is cloned from; it is a Tenant row of its own, so migrate_schemas
+# keeps it migrated with the code.
+GET_EXECUTOR_FUNCTION = "tenants.migration.get_executor"
+OSDM_TEMPLATE_SCHEMA = "tenant_template"
+OSDM_SPARE_POOL_SIZE = env_int("OSDM_SPARE_POOL_SIZE", 2)
+
+MIDDLEWARE = [
+    "osdm.core.middleware.RequestIdMiddleware",
+    "osdm.core.middleware.HealthCheckMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "osdm.core.middleware.BodySizeLimitMiddleware",
+    "tenants.middleware.TenantHostMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+WSGI_APPLICATION = "osdm.wsgi.application"
+
+# --- data ------------------------------------------------------------------------------------------
+
+DATABASE_URL = env("DATABASE_URL")
+if not DATABASE_URL:
+    raise ImproperlyConfigured("DATABASE_URL is not set: run through `make run` / `make test`, or export it.")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL")
+if not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL is not set: run through `make run` / `make test`, or export it.")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Every key is prefixed with the current schema: no cache entry crosses tenants.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = False
+
+# --- i18n ------------------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ar", _("Arabic"))]
+LOCALE_PATHS = [BASE_DIR / "osdm" / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env("OSDM_STATIC_ROOT")  # collectstatic target in production images; finders serve in dev
+WHITENOISE_USE_FINDERS = True
+
+# --- auth and API ----------------------------------------------------------------------------------
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+OSDM_ACCESS_TOKEN_TTL = timedelta(minutes=env_int("OSDM_ACCESS_TOKEN_MINUTES", 15))
+OSDM_REFRESH_TOKEN_TTL = timedelta(days=env_int("OSDM_REFRESH_TOKEN_DAYS", 30))
+# Request bodies above this are refused with 413 before any parsing (file uploads get their own limit).
+OSDM_MAX_BODY_BYTES = env_int("OSDM_MAX_BODY_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = OSDM_MAX_BODY_BYTES
+
+# Rates are read on every request, so they can be tuned (and tested) without a restart of the class.
+OSDM_THROTTLE_RATES = {
+    "anon": env("OSDM_THROTTLE_ANON", "120/min"),
+    "user": env("OSDM_THROTTLE_USER", "600/min"),
+    "key": env("OSDM_THROTTLE_KEY", "3000/min"),
+    "login": env("OSDM_THROTTLE_LOGIN", "10/min"),
+    "register": env("OSDM_THROTTLE_REGISTER", "30/hour"),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tenants.authentication.SecretKeyAuthentication",
+        "osdm.accounts.authentication.UserTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["osdm.core.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["osdm.core.throttling.PrincipalRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "osdm.core.pagination.CursorPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "osdm.core.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "OSDM API",
+    "DESCRIPTION": (
+        "The marketplace API of one OSDM tenant. Authenticate with a tenant secret key "
+        "(`Authorization: Bearer sk_...`) or a user access token from `/api/v1/auth/token`. "
+        "Errors: `{\"error\": {\"type\", \"code\", \"message\", \"fields\"?}}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"LocaleEnum": "tenants.models.LOCALES"},
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "sk_... secret key or user access token"}
+        }
+    },
+    "SECURITY": [{"bearer": []}],
+    "AUTHENTICATION_WHITELIST": [],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+}
+
+# --- logging ---------------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "osdm.core.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": env("OSDM_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
+}

@@ -1,0 +1,16 @@
+"""Test settings: the real stack (PostgreSQL, Redis) with cheap password hashing and no spare pool."""
+
+import os
+
+os.environ.setdefault("OSDM_DEBUG", "1")
+os.environ.setdefault("OSDM_PLATFORM_KEY", "pk_test_platform_key_for_the_suite")
+
+from osdm.settings import *  # noqa: F403
+
+DEBUG = False
+# Hashing strength is not what these tests are about; PBKDF2 at full cost would dominate the suite.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+OSDM_SPARE_POOL_SIZE = 0
+# A database of its own in Redis, flushed by the suite.
+CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + "/15"  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,29 @@
+"""URLs on a marketplace's host: the tenant API under /api/v1/."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from osdm.accounts import views as accounts
+from tenants import views as tenants
+
+api_v1 = [
+    path("auth/register", accounts.RegisterView.as_view(), name="auth-register"),
+    path("auth/token", accounts.TokenView.as_view(), name="auth-token"),
+    path("auth/refresh", accounts.RefreshView.as_view(), name="auth-refresh"),
+    path("me", accounts.MeView.as_view(), name="me"),
+    path("me/seller-profile", accounts.SellerProfileView.as_view(), name="me-seller-profile"),
+    path("users/", accounts.UserListView.as_view(), name="users"),
+    path("users/<uuid:pk>/", accounts.UserDetailView.as_view(), name="user-detail"),
+    path("marketplace", tenants.MarketplaceView.as_view(), name="marketplace"),
+    path("secret-keys/", tenants.SecretKeysView.as_view(), name="secret-keys"),
+    path("secret-keys/<int:key_id>/revoke", tenants.SecretKeyRevokeView.as_view(), name="secret-key-revoke"),
+    path("schema/", SpectacularAPIView.as_view(urlconf="osdm.urls", authentication_classes=[],
+                                               permission_classes=[]), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[],
+                                                 permission_classes=[]), name="docs"),
+]
+
+urlpatterns = [path("api/v1/", include(api_v1))]
+
+handler404 = "osdm.core.views.not_found"
+handler500 = "osdm.core.views.server_error"

@@ -1,0 +1,10 @@
+"""Provisioning tasks. The spare pool lives in the public schema, so these run there."""
+
+from celery import shared_task
+
+from . import provisioning
+
+
+@shared_task(name="tenants.spare_pool_refill", acks_late=True)
+def spare_pool_refill() -> int:
+    return provisioning.pool_refill()

@@ -1,0 +1,140 @@
+"""Shared fixtures: the real PostgreSQL and Redis that `make test` starts.
+
+Two marketplaces, `alpha` and `beta`, are provisioned once per test session (cloned from the
+template, committed) and reused by every test; each test runs in a transaction that is rolled back,
+so what a test creates inside a tenant never leaks into the next.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from tenants import provisioning, services
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class Marketplace:
+    tenant: Any
+    secret_key: str
+
+    @property
+    def host(self) -> str:
+        return self.tenant.host
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        provisioning.template_ensure()
+        made = {slug: services.tenant_create(slug=slug, name=slug.title()) for slug in ("alpha", "beta")}
+        connection.set_schema_to_public()
+    return {slug: Marketplace(p.tenant, p.secret_key) for slug, p in made.items()}
+
+
+@pytest.fixture
+def alpha(django_db_setup, db) -> Marketplace:
+    return django_db_setup["alpha"]
+
+
+@pytest.fixture
+def beta(django_db_setup, db) -> Marketplace:
+    return django_db_setup["beta"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_schema():
+    """Throttle counters and cached values belong to one test; every test starts in public."""
+    cache.clear()
+    yield
+    connection.set_schema_to_public()
+
+
+class Api:
+    """A test client bound to one host, speaking JSON, with optional bearer credentials."""
+
+    def __init__(self, host: str, token: str | None = None, language: str | None = None) -> None:
+        self.client = Client()
+        self.host = host
+        self.token = token
+        self.language = language
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"HTTP_HOST": self.host}
+        if self.token:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        if self.language:
+            headers["HTTP_ACCEPT_LANGUAGE"] = self.language
+        for name, value in (extra or {}).items():
+            headers["HTTP_" + name.upper().replace("-", "_")] = value
+        return headers
+
+    def request(self, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None,
+                headers: dict[str, str] | None = None, content_type: str = "application/json"):
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        kwargs: dict[str, Any] = {"content_type": content_type} if data is not None else {}
+        call = getattr(self.client, method.lower())
+        if data is not None:
+            return call(path, data, **kwargs, **self._headers(headers))
+        return call(path, **self._headers(headers))
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def as_(self, token: str | None) -> Api:
+        return Api(self.host, token, self.language)
+
+
+@pytest.fixture
+def api():
+    def make(market: Marketplace | str, token: str | None = None, language: str | None = None) -> Api:
+        host = market if isinstance(market, str) else market.host
+        return Api(host, token, language)
+
+    return make
+
+
+@pytest.fixture
+def platform(settings):
+    return Api(settings.OSDM_BASE_DOMAIN, settings.OSDM_PLATFORM_KEY)
+
+
+def register(api_client: Api, email: str, password: str = PASSWORD, **extra) -> dict:
+    response = api_client.as_(None).post("/api/v1/auth/register",
+                                         {"email": email, "password": password, "full_name": "Test User", **extra})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def assert_error(response, status: int, code: str | None = None) -> dict:
+    """The one documented error shape, with the given status and code."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert {"type", "code", "message"} <= set(error), error
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    if code is not None:
+        assert error["code"] == code, error
+    return error
