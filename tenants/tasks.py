@@ -6,5 +6,5 @@ from . import provisioning
 
 
 @shared_task(name="tenants.spare_pool_refill", acks_late=True)
-def spare_pool_refill() -> int:
-    return provisioning.pool_refill()
+def spare_pool_refill(size: int | None = None) -> int:
+    return provisioning.pool_refill(size)

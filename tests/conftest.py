@@ -8,6 +8,10 @@ so what a test creates inside a tenant never leaks into the next.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +60,49 @@ def _fresh_cache_and_schema():
     cache.clear()
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the test database and the suite's own broker database.
+
+    Tests that use it must commit what the worker is to see (`committed` below) and clean up after.
+    """
+    from osdm.celery import app
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "osdm.settings_test",
+           "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "osdm", "worker", "--pool", "threads", "--concurrency", "4",
+         "--without-mingle", "--without-gossip", "-n", f"suite-{os.getpid()}@%h", "-l", "warning"],
+        env=env)
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        assert worker.poll() is None, "the Celery worker exited"
+        assert time.monotonic() < deadline, "the Celery worker did not start"
+    yield worker
+    worker.terminate()
+    worker.wait(timeout=30)
+
+
+@pytest.fixture
+def committed(django_db_setup, django_db_blocker):
+    """Autocommit database access, for tests whose writes another process must see."""
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(interval)
 
 
 class Api:

@@ -111,3 +111,4 @@ def test_migrate_schemas_skips_schemas_already_up_to_date(capsys, alpha, beta):
     call_command("migrate_schemas", "--noinput", verbosity=1)
     out = capsys.readouterr().out
     assert "Starting migration" not in out.split("--fake")[-1] or out.count("Starting migration") <= 1
+

@@ -135,6 +135,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    # Claiming a spare queues a refill; this catches refills lost while the broker was down.
+    "spare-pool-refill": {"task": "tenants.spare_pool_refill", "schedule": 300.0},
+}
 
 # --- i18n ------------------------------------------------------------------------------------------
 

@@ -13,4 +13,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 OSDM_SPARE_POOL_SIZE = 0
 # A database of its own in Redis, flushed by the suite.
 CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + "/15"  # noqa: F405
+# Its own broker database: a `make run` worker on the same Redis must never take the suite's tasks.
+CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/14"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
