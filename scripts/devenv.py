@@ -7,12 +7,14 @@ A server left running by another `make run` is reused, never stopped from here.
 
     python scripts/devenv.py run            services, migrations, demo tenant, API server, worker
     python scripts/devenv.py test [ARGS]    services, then pytest ARGS
+    python scripts/devenv.py bench [NAMES]  services, then each bench/*.py (or only NAMES), see bench/
     python scripts/devenv.py env            services (left running), then their URLs as shell exports
     python scripts/devenv.py stop           stop the embedded services
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -209,6 +211,8 @@ def services_env() -> tuple[dict[str, str], list]:
             stops.append(stop_redis)
     env.setdefault("SECRET_KEY", _secret("secret_key", lambda: secrets.token_urlsafe(48)))
     env.setdefault("OSDM_PLATFORM_KEY", _secret("platform_key", lambda: "pk_" + secrets.token_urlsafe(32)))
+    env.setdefault("OSDM_FIELD_ENCRYPTION_KEYS",
+                   _secret("field_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()))
     paths = [str(ROOT / "platform"), str(ROOT)]
     env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -268,15 +272,44 @@ def cmd_test(args: list[str]) -> int:
             stop()
 
 
+def cmd_bench(args: list[str]) -> int:
+    """Run the benchmarks: every bench/*.py (helpers starting with `_` excluded), or those named."""
+    scripts = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
+    if args:
+        wanted = {Path(a).stem for a in args}
+        unknown = wanted - {p.stem for p in scripts}
+        if unknown:
+            print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; have: "
+                  f"{', '.join(p.stem for p in scripts)}", file=sys.stderr)
+            return 2
+        scripts = [p for p in scripts if p.stem in wanted]
+    env, stops = services_env()
+    env["DJANGO_SETTINGS_MODULE"] = "osdm.settings"
+    env["OSDM_DEBUG"] = "1"
+    failed = 0
+    try:
+        for script in scripts:
+            print(f"\n=== {script.relative_to(ROOT)} ===", flush=True)
+            code = subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT).returncode
+            failed = failed or code
+        return failed
+    finally:
+        for stop in stops:
+            stop()
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "run"
     if command == "run":
         return cmd_run()
     if command == "test":
         return cmd_test(argv[1:])
+    if command == "bench":
+        return cmd_bench(argv[1:])
     if command == "env":
         env, _ = services_env()
-        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "OSDM_PLATFORM_KEY", "PYTHONPATH"):
+        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "OSDM_PLATFORM_KEY",
+                     "OSDM_FIELD_ENCRYPTION_KEYS", "PYTHONPATH"):
             print(f"export {name}='{env[name]}'")
         return 0
     if command == "stop":

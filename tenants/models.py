@@ -38,6 +38,7 @@ class Tenant(TenantMixin):
     slug = models.CharField(max_length=40, unique=True, validators=[RegexValidator(SLUG_PATTERN)])
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    operator_email = models.EmailField(blank=True)  # where operational notices go (disabled webhooks...)
     display_name_en = models.CharField(max_length=200, blank=True)
     display_name_ar = models.CharField(max_length=200, blank=True)
     # Branding: what a storefront draws. Colours as #RRGGBB.

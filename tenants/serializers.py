@@ -6,6 +6,7 @@ from .models import CURRENCIES, LOCALES, SecretKey, Tenant
 
 
 class TenantSettingsFields(serializers.Serializer):
+    operator_email = serializers.EmailField(required=False, allow_blank=True)
     display_name_en = serializers.CharField(max_length=200, required=False)
     display_name_ar = serializers.CharField(max_length=200, required=False)
     logo_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
@@ -48,7 +49,7 @@ class TenantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tenant
-        fields = ["slug", "name", "status", "domain", "api_base_url", "display_name_en", "display_name_ar",
+        fields = ["slug", "name", "status", "domain", "api_base_url", "operator_email", "display_name_en", "display_name_ar",
                   "logo_url", "primary_color", "secondary_color", "default_locale", "supported_locales",
                   "currency", "timezone", "commission_bps", "escrow_auto_release_days", "dispute_window_days",
                   "created_at", "updated_at", "suspended_at", "suspension_reason"]

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import Conflict, ValidationFailed
+from webhooks.services import event_publish
 
 from . import provisioning
 from .models import CURRENCIES, LOCALES, RESERVED_SLUGS, SLUG_PATTERN, Domain, SecretKey, Tenant, hash_secret
@@ -26,7 +28,7 @@ from .models import CURRENCIES, LOCALES, RESERVED_SLUGS, SLUG_PATTERN, Domain, S
 logger = logging.getLogger(__name__)
 
 SETTINGS_FIELDS = (
-    "name", "display_name_en", "display_name_ar", "logo_url", "primary_color", "secondary_color",
+    "name", "operator_email", "display_name_en", "display_name_ar", "logo_url", "primary_color", "secondary_color",
     "default_locale", "supported_locales", "currency", "timezone", "commission_bps",
     "escrow_auto_release_days", "dispute_window_days",
 )
@@ -73,20 +75,52 @@ def slug_validate(slug: str) -> str:
     return slug
 
 
-def secret_key_create(*, tenant: Tenant, name: str = "") -> tuple[SecretKey, str]:
+def _record(tenant: Tenant, *, actor: Actor, action: str, object_type: str, object_id: Any,
+            before: dict | None = None, after: dict | None = None, event: str | None = None) -> None:
+    """Audit record (and event) of a change, written into the tenant's own schema in the caller's
+    transaction, whichever schema (platform or tenant) the caller is serving."""
+    with schema_context(tenant.schema_name):
+        audit_record(actor=actor, action=action, object_type=object_type, object_id=object_id,
+                     before=before, after=after)
+        if event:
+            event_publish(event_type=event, data=after or before or {})
+
+
+def secret_key_data(key: SecretKey) -> dict:
+    def iso(value):
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    return {"id": key.pk, "name": key.name, "prefix": key.prefix, "created_at": iso(key.created_at),
+            "revoked_at": iso(key.revoked_at)}
+
+
+def marketplace_data(tenant: Tenant) -> dict:
+    return {"slug": tenant.slug, "name": tenant.name, "status": tenant.status, "currency": tenant.currency,
+            "commission_bps": tenant.commission_bps, "default_locale": tenant.default_locale}
+
+
+def secret_key_create(*, tenant: Tenant, actor: Actor, name: str = "") -> tuple[SecretKey, str]:
     raw = "sk_live_" + secrets.token_urlsafe(32)
-    key = SecretKey.objects.create(tenant=tenant, name=name, prefix=raw[:12], key_hash=hash_secret(raw))
+    with transaction.atomic():
+        key = SecretKey.objects.create(tenant=tenant, name=name, prefix=raw[:12], key_hash=hash_secret(raw))
+        _record(tenant, actor=actor, action="secret_key.created", object_type="secret_key", object_id=key.pk,
+                after=secret_key_data(key), event="secret_key.created")
     return key, raw
 
 
-def secret_key_revoke(*, key: SecretKey) -> SecretKey:
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+def secret_key_revoke(*, key: SecretKey, actor: Actor) -> SecretKey:
+    with transaction.atomic():
+        key = SecretKey.objects.select_for_update().select_related("tenant").get(pk=key.pk)
+        if key.revoked_at is None:
+            before = secret_key_data(key)
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            _record(key.tenant, actor=actor, action="secret_key.revoked", object_type="secret_key",
+                    object_id=key.pk, before=before, after=secret_key_data(key), event="secret_key.revoked")
     return key
 
 
-def tenant_create(*, slug: str, name: str, **settings_values: Any) -> ProvisionedTenant:
+def tenant_create(*, slug: str, name: str, actor: Actor | None = None, **settings_values: Any) -> ProvisionedTenant:
     """Create a marketplace: its row, its schema (a claimed spare or a fresh clone of the template),
     its domain and its first secret key, all in one transaction."""
     slug = slug_validate(slug)
@@ -118,7 +152,10 @@ def tenant_create(*, slug: str, name: str, **settings_values: Any) -> Provisione
             tenant.full_clean(exclude=["schema_name"])
             tenant.save()
             domain = Domain.objects.create(domain=host, tenant=tenant, is_primary=True)
-            key, raw = secret_key_create(tenant=tenant, name="Default")
+            actor = actor or Actor.platform()
+            _record(tenant, actor=actor, action="marketplace.created", object_type="marketplace",
+                    object_id=tenant.slug, after=marketplace_data(tenant))
+            key, raw = secret_key_create(tenant=tenant, actor=actor, name="Default")
             if used_spare and settings.OSDM_SPARE_POOL_SIZE:
                 transaction.on_commit(_schedule_pool_refill)
     except IntegrityError as exc:  # a concurrent create of the same slug won the race
@@ -136,33 +173,50 @@ def _schedule_pool_refill() -> None:
         logger.exception("could not queue the spare pool refill")
 
 
-def tenant_update(*, tenant: Tenant, **values: Any) -> Tenant:
+def tenant_update(*, tenant: Tenant, actor: Actor, **values: Any) -> Tenant:
     unknown = set(values) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValidationFailed(fields={f: [_("Unknown field.")] for f in sorted(unknown)})
     _validate_settings(values, current=tenant)
-    for field, value in values.items():
-        setattr(tenant, field, value)
-    tenant.full_clean(exclude=["schema_name"])
-    tenant.save()
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        before = {field: getattr(tenant, field) for field in values}
+        for field, value in values.items():
+            setattr(tenant, field, value)
+        tenant.full_clean(exclude=["schema_name"])
+        tenant.save()
+        _record(tenant, actor=actor, action="marketplace.updated", object_type="marketplace",
+                object_id=tenant.slug, before=before, after={f: getattr(tenant, f) for f in values})
+        with schema_context(tenant.schema_name):
+            event_publish(event_type="marketplace.updated", data=marketplace_data(tenant))
     return tenant
 
 
-def tenant_suspend(*, tenant: Tenant, reason: str = "") -> Tenant:
-    if tenant.status != Tenant.Status.SUSPENDED:
-        tenant.status = Tenant.Status.SUSPENDED
-        tenant.suspended_at = timezone.now()
-        tenant.suspension_reason = reason
-        tenant.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
+def tenant_suspend(*, tenant: Tenant, actor: Actor, reason: str = "") -> Tenant:
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.status != Tenant.Status.SUSPENDED:
+            tenant.status = Tenant.Status.SUSPENDED
+            tenant.suspended_at = timezone.now()
+            tenant.suspension_reason = reason
+            tenant.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
+            _record(tenant, actor=actor, action="marketplace.suspended", object_type="marketplace",
+                    object_id=tenant.slug, after={**marketplace_data(tenant), "reason": reason})
+            with schema_context(tenant.schema_name):
+                event_publish(event_type="marketplace.suspended", data=marketplace_data(tenant))
     return tenant
 
 
-def tenant_activate(*, tenant: Tenant) -> Tenant:
-    if tenant.status != Tenant.Status.ACTIVE:
-        tenant.status = Tenant.Status.ACTIVE
-        tenant.suspended_at = None
-        tenant.suspension_reason = ""
-        tenant.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
+def tenant_activate(*, tenant: Tenant, actor: Actor) -> Tenant:
+    with transaction.atomic():
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.status != Tenant.Status.ACTIVE:
+            tenant.status = Tenant.Status.ACTIVE
+            tenant.suspended_at = None
+            tenant.suspension_reason = ""
+            tenant.save(update_fields=["status", "suspended_at", "suspension_reason", "updated_at"])
+            _record(tenant, actor=actor, action="marketplace.activated", object_type="marketplace",
+                    object_id=tenant.slug, after=marketplace_data(tenant), event="marketplace.activated")
     return tenant
 
 

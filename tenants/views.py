@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from osdm.audit.services import Actor
 from osdm.core.permissions import IsOperator
 from osdm.core.schema import ErrorResponse
 
@@ -80,7 +81,7 @@ class TenantDetailView(PlatformView):
         tenant = selectors.tenant_get(slug=slug)
         data = TenantUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        tenant = services.tenant_update(tenant=tenant, **data.validated_data)
+        tenant = services.tenant_update(tenant=tenant, actor=Actor.platform(), **data.validated_data)
         return Response(TenantSerializer(tenant, context={"request": request}).data)
 
     @extend_schema(operation_id="tenants_delete", tags=["tenants"], responses={204: None, **ERRORS},
@@ -96,7 +97,8 @@ class TenantSuspendView(PlatformView):
     def post(self, request, slug: str):
         data = SuspendInput(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = services.tenant_suspend(tenant=selectors.tenant_get(slug=slug), reason=data.validated_data["reason"])
+        tenant = services.tenant_suspend(tenant=selectors.tenant_get(slug=slug), actor=Actor.platform(),
+                                         reason=data.validated_data["reason"])
         return Response(TenantSerializer(tenant, context={"request": request}).data)
 
 
@@ -104,7 +106,7 @@ class TenantActivateView(PlatformView):
     @extend_schema(operation_id="tenants_activate", tags=["tenants"], request=None,
                    responses={200: TenantSerializer, **ERRORS})
     def post(self, request, slug: str):
-        tenant = services.tenant_activate(tenant=selectors.tenant_get(slug=slug))
+        tenant = services.tenant_activate(tenant=selectors.tenant_get(slug=slug), actor=Actor.platform())
         return Response(TenantSerializer(tenant, context={"request": request}).data)
 
 
@@ -125,7 +127,7 @@ class PlatformSecretKeysView(PlatformView, generics.ListAPIView):
         tenant = selectors.tenant_get(slug=slug)
         data = SecretKeyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        key, raw = services.secret_key_create(tenant=tenant, name=data.validated_data["name"])
+        key, raw = services.secret_key_create(tenant=tenant, actor=Actor.platform(), name=data.validated_data["name"])
         return Response(_created_key(key, raw), status=status.HTTP_201_CREATED)
 
 
@@ -159,7 +161,8 @@ class SecretKeysView(generics.ListAPIView):
     def post(self, request):
         data = SecretKeyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        key, raw = services.secret_key_create(tenant=request.tenant, name=data.validated_data["name"])
+        key, raw = services.secret_key_create(tenant=request.tenant, actor=Actor.from_principal(request.user),
+                                              name=data.validated_data["name"])
         return Response(_created_key(key, raw), status=status.HTTP_201_CREATED)
 
 
@@ -170,4 +173,5 @@ class SecretKeyRevokeView(APIView):
                    responses={200: SecretKeySerializer, **ERRORS})
     def post(self, request, key_id: int):
         key = selectors.secret_key_get(tenant_id=request.tenant.pk, key_id=key_id)
-        return Response(SecretKeySerializer(services.secret_key_revoke(key=key)).data)
+        return Response(SecretKeySerializer(
+            services.secret_key_revoke(key=key, actor=Actor.from_principal(request.user))).data)

@@ -1,8 +1,9 @@
 """Shared fixtures: the real PostgreSQL and Redis that `make test` starts.
 
-Two marketplaces, `alpha` and `beta`, are provisioned once per test session (cloned from the
-template, committed) and reused by every test; each test runs in a transaction that is rolled back,
-so what a test creates inside a tenant never leaks into the next.
+Three marketplaces are provisioned once per test session (cloned from the template, committed) and
+reused by every test. `alpha` and `beta` serve tests that run in a transaction rolled back at the end,
+so what such a test creates never leaks into the next. `gamma` serves tests whose writes a real
+Celery worker must see: they commit, and clean up what they made.
 """
 
 from __future__ import annotations
@@ -36,12 +37,22 @@ class Marketplace:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database, always (pytest-django's own fixture sets it up only when some collected test
+    is marked django_db, and would otherwise leave the suite on the development database), with the
+    session's marketplaces."""
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"].startswith("test_"), "not on the test database"
         provisioning.template_ensure()
-        made = {slug: services.tenant_create(slug=slug, name=slug.title()) for slug in ("alpha", "beta")}
+        made = {slug: services.tenant_create(slug=slug, name=slug.title()) for slug in ("alpha", "beta", "gamma")}
         connection.set_schema_to_public()
-    return {slug: Marketplace(p.tenant, p.secret_key) for slug, p in made.items()}
+    yield {slug: Marketplace(p.tenant, p.secret_key) for slug, p in made.items()}
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        teardown_databases(db_cfg, verbosity=0)
 
 
 @pytest.fixture
@@ -54,6 +65,12 @@ def beta(django_db_setup, db) -> Marketplace:
     return django_db_setup["beta"]
 
 
+@pytest.fixture
+def gamma(django_db_setup) -> Marketplace:
+    """A marketplace for tests that commit (real worker, real receiver): no test transaction."""
+    return django_db_setup["gamma"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache_and_schema():
     """Throttle counters and cached values belong to one test; every test starts in public."""
@@ -62,29 +79,72 @@ def _fresh_cache_and_schema():
     connection.set_schema_to_public()
 
 
+class WorkerProcess:
+    """A real Celery worker process on the test database and the suite's own broker database, that a
+    test may stop, kill and start again."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.name = ""
+        self._starts = 0
+
+    def start(self) -> None:
+        from osdm.celery import app
+
+        self._starts += 1
+        self.name = f"suite-{os.getpid()}-{self._starts}@localhost"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "osdm", "worker", "--pool", "threads", "--concurrency", "8",
+             "--without-mingle", "--without-gossip", "-n", self.name, "-l", "warning"],
+            env=self.env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[self.name], timeout=0.5):
+            assert self.process.poll() is None, "the Celery worker exited"
+            assert time.monotonic() < deadline, "the Celery worker did not start"
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, no acks, no cleanup, like a node that loses power."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def ensure_running(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the test database and the suite's own broker database.
-
-    Tests that use it must commit what the worker is to see (`committed` below) and clean up after.
-    """
-    from osdm.celery import app
-
+def _worker_process(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         name = connection.settings_dict["NAME"]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "osdm.settings_test",
            "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + name}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "osdm", "worker", "--pool", "threads", "--concurrency", "4",
-         "--without-mingle", "--without-gossip", "-n", f"suite-{os.getpid()}@%h", "-l", "warning"],
-        env=env)
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
-        assert worker.poll() is None, "the Celery worker exited"
-        assert time.monotonic() < deadline, "the Celery worker did not start"
+    worker = WorkerProcess(env)
     yield worker
-    worker.terminate()
-    worker.wait(timeout=30)
+    worker.stop()
+
+
+@pytest.fixture
+def celery_worker(_worker_process):
+    """The suite's worker, running. Tests that use it must commit what the worker is to see
+    (`committed` below) and clean up after themselves."""
+    _worker_process.ensure_running()
+    return _worker_process
+
+
+@pytest.fixture(scope="session")
+def receiver():
+    from .receiver import Receiver
+
+    server = Receiver()
+    yield server
+    server.close()
 
 
 @pytest.fixture

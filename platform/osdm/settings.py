@@ -45,6 +45,7 @@ def required(name: str, dev_default: str) -> str:
 
 SECRET_KEY = required("SECRET_KEY", "dev-only-insecure-secret-key-change-me-0123456789abcdef")
 OSDM_PLATFORM_KEY = required("OSDM_PLATFORM_KEY", "pk_dev_only_insecure_platform_key")
+OSDM_FIELD_ENCRYPTION_KEYS = env("OSDM_FIELD_ENCRYPTION_KEYS", "")
 OSDM_BASE_DOMAIN = (env("OSDM_BASE_DOMAIN", "localhost") or "localhost").lower().strip(".")
 
 ALLOWED_HOSTS = [OSDM_BASE_DOMAIN, f".{OSDM_BASE_DOMAIN}", *(env("OSDM_EXTRA_HOSTS", "") or "").split(",")]
@@ -70,6 +71,8 @@ TENANT_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "osdm.accounts",
+    "osdm.audit",
+    "webhooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -138,7 +141,40 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
     # Claiming a spare queues a refill; this catches refills lost while the broker was down.
     "spare-pool-refill": {"task": "tenants.spare_pool_refill", "schedule": 300.0},
+    # Webhook deliveries that are due and not leased: lost tasks, crashed attempts, long retries.
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0},
+    "webhooks-purge": {"task": "webhooks.purge", "schedule": 6 * 3600.0},
 }
+
+# --- outbound webhooks -----------------------------------------------------------------------------
+
+OSDM_WEBHOOKS_TIMEOUT = float(env("OSDM_WEBHOOKS_TIMEOUT", "15"))
+# Seconds to wait after the 1st, 2nd, ... failed attempt (the Standard Webhooks schedule: 5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h): eight attempts over about two and a half days, each with ±10 % jitter.
+OSDM_WEBHOOKS_RETRY_SCHEDULE = tuple(
+    float(s) for s in (env("OSDM_WEBHOOKS_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000") or "").split(","))
+# How long an attempt holds its delivery; past it, a crashed attempt's delivery is handed out again.
+OSDM_WEBHOOKS_LEASE_SECONDS = float(env("OSDM_WEBHOOKS_LEASE_SECONDS", str(OSDM_WEBHOOKS_TIMEOUT + 15)))
+# The sweeper leaves deliveries alone for this long after they fall due (they are normally queued
+# already); retries due sooner than this are queued directly with a countdown.
+OSDM_WEBHOOKS_SWEEP_GRACE = float(env("OSDM_WEBHOOKS_SWEEP_GRACE", "30"))
+# Development and tests deliver to receivers on this machine over http; production refuses both.
+OSDM_WEBHOOKS_ALLOW_HTTP = env_bool("OSDM_WEBHOOKS_ALLOW_HTTP", DEBUG)
+OSDM_WEBHOOKS_ALLOW_PRIVATE = env_bool("OSDM_WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+OSDM_EVENT_RETENTION_DAYS = env_int("OSDM_EVENT_RETENTION_DAYS", 90)
+OSDM_WEBHOOK_LOG_RETENTION_DAYS = env_int("OSDM_WEBHOOK_LOG_RETENTION_DAYS", 30)
+
+# --- e-mail ----------------------------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = env("OSDM_FROM_EMAIL", "OSDM <no-reply@osdm.local>")
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend" if DEBUG
+                    else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = str(ROOT_DIR / ".osdm" / "mail")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # --- i18n ------------------------------------------------------------------------------------------
 

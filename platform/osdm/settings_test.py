@@ -4,6 +4,14 @@ import os
 
 os.environ.setdefault("OSDM_DEBUG", "1")
 os.environ.setdefault("OSDM_PLATFORM_KEY", "pk_test_platform_key_for_the_suite")
+# Webhook timings short enough for a test to watch a retry or a lease expire (a worker process started
+# by the suite gets its own values through the same variables).
+os.environ.setdefault("OSDM_WEBHOOKS_TIMEOUT", "3")
+os.environ.setdefault("OSDM_WEBHOOKS_SWEEP_GRACE", "1")
+os.environ.setdefault("OSDM_WEBHOOKS_LEASE_SECONDS", "4")
+os.environ.setdefault("OSDM_WEBHOOKS_RETRY_SCHEDULE", "0.3,0.3,0.3,0.3,0.3,0.3,0.3")
+os.environ.setdefault("OSDM_WEBHOOKS_ALLOW_HTTP", "1")
+os.environ.setdefault("OSDM_WEBHOOKS_ALLOW_PRIVATE", "1")
 
 from osdm.settings import *  # noqa: F403
 
@@ -15,4 +23,5 @@ OSDM_SPARE_POOL_SIZE = 0
 CACHES["default"]["LOCATION"] = REDIS_URL.rsplit("/", 1)[0] + "/15"  # noqa: F405
 # Its own broker database: a `make run` worker on the same Redis must never take the suite's tasks.
 CELERY_BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/14"  # noqa: F405
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

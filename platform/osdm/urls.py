@@ -4,7 +4,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from osdm.accounts import views as accounts
+from osdm.audit import views as audit
 from tenants import views as tenants
+from webhooks import views as webhooks
 
 api_v1 = [
     path("auth/register", accounts.RegisterView.as_view(), name="auth-register"),
@@ -17,6 +19,18 @@ api_v1 = [
     path("marketplace", tenants.MarketplaceView.as_view(), name="marketplace"),
     path("secret-keys/", tenants.SecretKeysView.as_view(), name="secret-keys"),
     path("secret-keys/<int:key_id>/revoke", tenants.SecretKeyRevokeView.as_view(), name="secret-key-revoke"),
+    path("webhook-endpoints/", webhooks.EndpointListCreateView.as_view(), name="webhook-endpoints"),
+    path("webhook-endpoints/<str:endpoint_id>/", webhooks.EndpointDetailView.as_view(), name="webhook-endpoint"),
+    path("webhook-endpoints/<str:endpoint_id>/secret", webhooks.EndpointSecretView.as_view()),
+    path("webhook-endpoints/<str:endpoint_id>/rotate-secret", webhooks.EndpointRotateView.as_view()),
+    path("webhook-endpoints/<str:endpoint_id>/test", webhooks.EndpointTestView.as_view()),
+    path("webhook-endpoints/<str:endpoint_id>/deliveries/", webhooks.EndpointDeliveriesView.as_view()),
+    path("webhook-endpoints/<str:endpoint_id>/redeliver-failed", webhooks.EndpointRedeliverFailedView.as_view()),
+    path("webhook-deliveries/<int:delivery_id>/redeliver", webhooks.DeliveryRedeliverView.as_view()),
+    path("events/", webhooks.EventListView.as_view(), name="events"),
+    path("events/<str:event_id>/", webhooks.EventDetailView.as_view(), name="event"),
+    path("audit-log/", audit.AuditLogView.as_view(), name="audit-log"),
+    path("audit-log/export", audit.AuditExportView.as_view(), name="audit-log-export"),
     path("schema/", SpectacularAPIView.as_view(urlconf="osdm.urls", authentication_classes=[],
                                                permission_classes=[]), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[],

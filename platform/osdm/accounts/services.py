@@ -7,11 +7,24 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import AuthenticationFailed, Conflict, ValidationFailed
+from webhooks.services import event_publish
 
 from .authentication import user_from_token
 from .models import SellerProfile, User
 from .tokens import TokenPair, token_pair_issue
+
+
+def user_data(user: User) -> dict:
+    """The user as events and audit records show it (never the password hash)."""
+    return {"id": str(user.pk), "email": user.email, "full_name": user.full_name, "locale": user.locale,
+            "is_seller": user.is_seller, "created_at": user.created_at.isoformat().replace("+00:00", "Z")}
+
+
+def seller_profile_data(profile: SellerProfile) -> dict:
+    return {"user_id": str(profile.user_id), "display_name": profile.display_name, "country": profile.country,
+            "bio": profile.bio, "avatar_url": profile.avatar_url}
 
 
 def _validate_password(password: str, user: User) -> None:
@@ -30,6 +43,9 @@ def user_register(*, email: str, password: str, full_name: str, locale: str) -> 
     try:
         with transaction.atomic():
             user.save(force_insert=True)
+            audit_record(actor=Actor.for_user(user), action="user.registered", object_type="user",
+                         object_id=user.pk, after=user_data(user))
+            event_publish(event_type="user.created", data=user_data(user))
     except IntegrityError as exc:
         raise Conflict(_("An account with this e-mail already exists."), code="email_taken",
                        fields={"email": [_("An account with this e-mail already exists.")]}) from exc
@@ -52,9 +68,10 @@ def token_refresh(*, refresh: str, schema_name: str) -> TokenPair:
     return token_pair_issue(user=user, schema_name=schema_name)
 
 
-def user_update(*, user: User, full_name: str | None = None, locale: str | None = None,
+def user_update(*, actor: Actor, user: User, full_name: str | None = None, locale: str | None = None,
                 password: str | None = None, current_password: str | None = None) -> User:
     changed: list[str] = []
+    before = user_data(user)
     if full_name is not None:
         user.full_name = full_name
         changed.append("full_name")
@@ -71,13 +88,19 @@ def user_update(*, user: User, full_name: str | None = None, locale: str | None 
         user.token_version += 1
         changed += ["password", "token_version"]
     if changed:
-        user.save(update_fields=[*changed, "updated_at"])
+        with transaction.atomic():
+            user.save(update_fields=[*changed, "updated_at"])
+            after = {**user_data(user), "password_changed": "password" in changed}
+            audit_record(actor=actor, action="user.updated", object_type="user", object_id=user.pk,
+                         before=before, after=after)
+            event_publish(event_type="user.updated", data=user_data(user))
     return user
 
 
-def seller_profile_upsert(*, user: User, **fields) -> SellerProfile:
+def seller_profile_upsert(*, actor: Actor, user: User, **fields) -> SellerProfile:
     with transaction.atomic():
         profile = SellerProfile.objects.select_for_update().filter(user=user).first()
+        before = seller_profile_data(profile) if profile else None
         if profile is None:
             missing = [f for f in ("display_name", "country") if not fields.get(f)]
             if missing:
@@ -86,5 +109,9 @@ def seller_profile_upsert(*, user: User, **fields) -> SellerProfile:
         for name, value in fields.items():
             setattr(profile, name, value)
         profile.save()
+        audit_record(actor=actor, action="seller_profile.created" if before is None else "seller_profile.updated",
+                     object_type="seller_profile", object_id=user.pk, before=before,
+                     after=seller_profile_data(profile))
+        event_publish(event_type="seller_profile.updated", data=seller_profile_data(profile))
     user.seller_profile = profile
     return profile

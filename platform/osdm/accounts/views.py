@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from osdm.audit.services import Actor
 from osdm.core.errors import NotFound
 from osdm.core.permissions import IsEndUser, IsOperator
 from osdm.core.schema import ErrorResponse
@@ -91,7 +92,8 @@ class MeView(APIView):
     def patch(self, request):
         data = MeUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_update(user=request.user, **data.validated_data)
+        user = services.user_update(actor=Actor.from_principal(request.user), user=request.user,
+                                   **data.validated_data)
         return Response(UserSerializer(user).data)
 
 
@@ -113,7 +115,8 @@ class SellerProfileView(APIView):
         data = SellerProfileInput(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(SellerProfileSerializer(
-            services.seller_profile_upsert(user=request.user, **data.validated_data)).data)
+            services.seller_profile_upsert(actor=Actor.from_principal(request.user), user=request.user,
+                                           **data.validated_data)).data)
 
     @extend_schema(operation_id="me_seller_profile_update", request=SellerProfileInput(partial=True),
                    responses={200: SellerProfileSerializer, **ERRORS}, tags=["me"])
@@ -121,7 +124,8 @@ class SellerProfileView(APIView):
         data = SellerProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         return Response(SellerProfileSerializer(
-            services.seller_profile_upsert(user=request.user, **data.validated_data)).data)
+            services.seller_profile_upsert(actor=Actor.from_principal(request.user), user=request.user,
+                                           **data.validated_data)).data)
 
 
 class UserListView(generics.ListAPIView):

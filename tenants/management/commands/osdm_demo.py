@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from osdm.audit.services import Actor
 from tenants import provisioning, sample_data, services
 from tenants.models import SecretKey, Tenant, hash_secret
 
@@ -33,12 +34,12 @@ class Command(BaseCommand):
                                           display_name_ar="سوق OSDM التجريبي")
             tenant, raw = made.tenant, made.secret_key
         elif not raw or not SecretKey.objects.usable().filter(tenant=tenant, key_hash=hash_secret(raw)).exists():
-            _key, raw = services.secret_key_create(tenant=tenant, name="demo")
+            _key, raw = services.secret_key_create(tenant=tenant, actor=Actor.system("demo"), name="demo")
         KEY_FILE.parent.mkdir(exist_ok=True)
         KEY_FILE.write_text(raw)
         KEY_FILE.chmod(0o600)
         if tenant.status != Tenant.Status.ACTIVE:
-            services.tenant_activate(tenant=tenant)
+            services.tenant_activate(tenant=tenant, actor=Actor.system("demo"))
         emails = sample_data.load(tenant=tenant)
         provisioning.pool_refill()
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from osdm.audit.services import Actor
 from osdm.core.errors import ApplicationError
 from tenants import provisioning, sample_data, selectors, services
+
+CLI = Actor.system("cli")
 
 
 class Command(BaseCommand):
@@ -52,7 +55,7 @@ class Command(BaseCommand):
     def _create(self, slug, name, currency, default_locale, commission_bps, sample_data, **_):
         values = {k: v for k, v in {"currency": currency, "default_locale": default_locale,
                                     "commission_bps": commission_bps}.items() if v is not None}
-        made = services.tenant_create(slug=slug, name=name, **values)
+        made = services.tenant_create(slug=slug, name=name, actor=CLI, **values)
         if sample_data:
             sample_data_module.load(tenant=made.tenant)
         self.stdout.write(f"created {made.tenant.slug} at {made.tenant.host} (schema {made.tenant.schema_name})")
@@ -63,11 +66,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{tenant.slug}\t{tenant.status}\t{tenant.host}\t{tenant.name}")
 
     def _suspend(self, slug, reason, **_):
-        services.tenant_suspend(tenant=selectors.tenant_get(slug=slug), reason=reason)
+        services.tenant_suspend(tenant=selectors.tenant_get(slug=slug), actor=CLI, reason=reason)
         self.stdout.write(f"suspended {slug}")
 
     def _activate(self, slug, **_):
-        services.tenant_activate(tenant=selectors.tenant_get(slug=slug))
+        services.tenant_activate(tenant=selectors.tenant_get(slug=slug), actor=CLI)
         self.stdout.write(f"activated {slug}")
 
     def _delete(self, slug, yes, **_):
@@ -77,7 +80,7 @@ class Command(BaseCommand):
         self.stdout.write(f"deleted {slug}")
 
     def _create_key(self, slug, name, **_):
-        _key, raw = services.secret_key_create(tenant=selectors.tenant_get(slug=slug), name=name)
+        _key, raw = services.secret_key_create(tenant=selectors.tenant_get(slug=slug), actor=CLI, name=name)
         self.stdout.write(raw)
 
     def _refill_pool(self, size, **_):

@@ -1,0 +1,94 @@
+"""Webhooks end to end: committed changes, a real Celery worker process, a real HTTP receiver.
+
+These tests commit (the worker is another process), so they run on the `gamma` marketplace and
+delete their endpoints when done.
+"""
+
+import uuid
+
+import pytest
+from standardwebhooks import Webhook
+
+from tenants.services import tenant_run
+from webhooks.models import Delivery, WebhookEndpoint
+from webhooks.tasks import sweep
+
+from .conftest import register, wait_for
+
+
+@pytest.fixture
+def hook(gamma, committed, api, receiver):
+    """An endpoint on gamma subscribed to user.created, created through the API; removed afterwards."""
+    path = receiver.path()
+    operator = api(gamma, gamma.secret_key)
+    endpoint = operator.post("/api/v1/webhook-endpoints/",
+                             {"url": receiver.url(path), "event_types": ["user.created"]}).json()
+    yield endpoint, path
+    operator.delete(f"/api/v1/webhook-endpoints/{endpoint['id']}/")
+
+
+def _sign_up(api, gamma) -> str:
+    email = f"w-{uuid.uuid4().hex[:10]}@example.com"
+    register(api(gamma), email)
+    return email
+
+
+def _delivery(gamma, endpoint_id: str) -> Delivery:
+    with tenant_run(gamma.tenant):
+        return Delivery.objects.filter(endpoint_id=endpoint_id).order_by("-id").first()
+
+
+def test_a_committed_change_is_delivered_by_the_worker(celery_worker, hook, api, gamma, receiver):
+    endpoint, path = hook
+    email = _sign_up(api, gamma)
+    (got,) = receiver.wait(path)
+    payload = Webhook(endpoint["secret"]).verify(got.body, got.headers)
+    assert payload["type"] == "user.created"
+    assert payload["data"]["email"] == email
+    wait_for(lambda: _delivery(gamma, endpoint["id"]).status == "succeeded")
+
+
+def test_a_receiver_failing_three_times_gets_the_fourth_attempt_with_the_same_id(celery_worker, hook, api, gamma,
+                                                                               receiver):
+    endpoint, path = hook
+    receiver.script(path, [(500, {}, 0), (502, {}, 0), (503, {}, 0)])
+    _sign_up(api, gamma)
+    attempts = receiver.wait(path, 4)
+    assert len({a.headers["webhook-id"] for a in attempts}) == 1
+    for attempt in attempts:
+        Webhook(endpoint["secret"]).verify(attempt.body, attempt.headers)
+    delivery = wait_for(lambda: (d := _delivery(gamma, endpoint["id"])).status == "succeeded" and d)
+    assert delivery.attempt_count == 4
+
+
+def test_a_worker_killed_mid_delivery_leaves_the_event_delivered_later(celery_worker, hook, api, gamma, receiver):
+    endpoint, path = hook
+    receiver.script(path, [(200, {}, 10.0)])  # the first request hangs while we pull the plug
+    _sign_up(api, gamma)
+    (first,) = receiver.wait(path)
+    celery_worker.kill()
+    celery_worker.start()
+    # The crashed attempt's lease runs out; the sweeper (beat in production) hands the delivery out again.
+    def delivered():
+        sweep.delay()
+        return len(receiver.received(path)) >= 2
+
+    wait_for(delivered, timeout=30, interval=1.0)
+    second = receiver.received(path)[1]
+    assert second.headers["webhook-id"] == first.headers["webhook-id"]
+    wait_for(lambda: _delivery(gamma, endpoint["id"]).status == "succeeded")
+
+
+def test_nothing_is_lost_across_a_worker_restart(celery_worker, hook, api, gamma, receiver):
+    endpoint, path = hook
+    celery_worker.stop()
+    emails = {_sign_up(api, gamma) for _ in range(5)}
+    assert receiver.received(path) == []
+    celery_worker.start()
+    received = receiver.wait(path, 5)
+    assert {Webhook(endpoint["secret"]).verify(r.body, r.headers)["data"]["email"] for r in received} == emails
+
+
+def test_endpoints_are_cleaned_up(gamma, committed):
+    with tenant_run(gamma.tenant):
+        assert not WebhookEndpoint.objects.exists()
