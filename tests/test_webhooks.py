@@ -407,3 +407,9 @@ def test_retention_purges_old_attempts_and_events(receiver, alpha):
         assert not Event.objects.filter(pk=old.pk).exists()
         assert Event.objects.filter(pk=recent.pk).exists()
         assert DeliveryAttempt.objects.filter(delivery__event=recent).exists()
+
+
+def test_the_documented_catalog_is_current():
+    from django.core.management import call_command
+
+    call_command("webhook_catalog", "--check")
