@@ -1,5 +1,6 @@
 """Tenant reads for the platform API: only marketplaces, never the template or the spares."""
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from osdm.core.errors import NotFound
@@ -31,3 +32,13 @@ def secret_key_get(*, tenant_id: int, key_id: int) -> SecretKey:
     if key is None:
         raise NotFound(code="secret_key_not_found")
     return key
+
+
+def current_tenant() -> Tenant:
+    """The marketplace whose schema the connection is on (a request's, or a task's)."""
+    tenant = getattr(connection, "tenant", None)
+    if isinstance(tenant, Tenant) and tenant.schema_name == connection.schema_name:
+        return tenant
+    tenant = Tenant.objects.get(schema_name=connection.schema_name)
+    connection.tenant = tenant
+    return tenant

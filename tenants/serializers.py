@@ -32,7 +32,9 @@ class TenantSettingsFields(serializers.Serializer):
 class TenantCreateInput(StrictInputSerializer, TenantSettingsFields):
     slug = serializers.CharField(max_length=40)
     name = serializers.CharField(max_length=200)
-    sample_data = serializers.BooleanField(default=False)
+    sample_data = serializers.BooleanField(default=False, help_text="Demo users and listings (implies categories).")
+    default_categories = serializers.BooleanField(
+        default=True, help_text="Start with the default bilingual taxonomy (about 480 categories); editable after.")
 
 
 class TenantUpdateInput(StrictInputSerializer, TenantSettingsFields):

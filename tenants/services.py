@@ -224,6 +224,9 @@ def tenant_delete(*, tenant: Tenant) -> None:
     """Drop the schema and every row of the tenant. Irreversible."""
     connection.set_schema_to_public()
     with transaction.atomic():
+        # Deferred foreign-key checks still pending in this transaction would make DROP refuse.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         tenant.delete(force_drop=True)
 
 

@@ -63,7 +63,10 @@ class TenantListCreateView(PlatformView, generics.ListAPIView):
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         with_samples = values.pop("sample_data")
+        with_categories = values.pop("default_categories")
         made = services.tenant_create(**values)
+        if with_categories or with_samples:
+            sample_data.categories(tenant=made.tenant)
         if with_samples:
             sample_data.load(tenant=made.tenant)
         return Response({"tenant": TenantSerializer(made.tenant, context={"request": request}).data,

@@ -21,7 +21,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from tenants import provisioning, services
+from tenants import provisioning, sample_data, services
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -48,6 +48,8 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_modify
         assert connection.settings_dict["NAME"].startswith("test_"), "not on the test database"
         provisioning.template_ensure()
         made = {slug: services.tenant_create(slug=slug, name=slug.title()) for slug in ("alpha", "beta", "gamma")}
+        for provisioned in made.values():
+            sample_data.categories(tenant=provisioned.tenant)
         connection.set_schema_to_public()
     yield {slug: Marketplace(p.tenant, p.secret_key) for slug, p in made.items()}
     with django_db_blocker.unblock():

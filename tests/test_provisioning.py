@@ -50,15 +50,24 @@ def test_sequences_in_a_clone_are_its_own(alpha, beta):
         assert cursor.fetchone()[0] < a + 1
 
 
+def _has_sequence(schema: str, name: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                       "WHERE n.nspname = %s AND c.relname = %s AND c.relkind = 'S'", [schema, name])
+        return cursor.fetchone() is not None
+
+
 def test_a_stale_template_is_migrated_before_it_is_cloned():
     template = provisioning.template_ensure().schema_name
-    # Make the template look like it was migrated before the accounts app existed.
+    # Make the template look like it was migrated before the latest orders migration existed.
     with connection.cursor() as cursor:
-        cursor.execute(f'DROP TABLE "{template}".accounts_sellerprofile, "{template}".accounts_user CASCADE')
-        cursor.execute(f"DELETE FROM \"{template}\".django_migrations WHERE app = 'accounts'")
+        cursor.execute(f'DROP SEQUENCE "{template}".orders_order_number_seq')
+        cursor.execute(f"DELETE FROM \"{template}\".django_migrations "
+                       "WHERE app = 'orders' AND name = '0002_order_number_sequence'")
     assert not provisioning.schema_is_current(template)
     made = services.tenant_create(slug="afterstale", name="After Stale")
     assert provisioning.tables_missing_columns(made.tenant.schema_name) == []
+    assert _has_sequence(made.tenant.schema_name, "orders_order_number_seq")
     assert provisioning.schema_is_current(template)
 
 
@@ -103,10 +112,10 @@ def test_migrate_schemas_skips_schemas_already_up_to_date(capsys, alpha, beta):
     assert "Starting migration" not in out  # every schema is current: nothing is run
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM \"{beta.tenant.schema_name}\".django_migrations "
-                       "WHERE app = 'accounts' AND name = '0001_initial'")
+                       "WHERE app = 'orders' AND name = '0002_order_number_sequence'")
     assert not provisioning.schema_is_current(beta.tenant.schema_name)
-    call_command("migrate_schemas", "--noinput", "--fake", "--schema", beta.tenant.schema_name, "accounts",
-                 "0001_initial", verbosity=1)
+    call_command("migrate_schemas", "--noinput", "--fake", "--schema", beta.tenant.schema_name, "orders",
+                 "0002_order_number_sequence", verbosity=1)
     assert provisioning.schema_is_current(beta.tenant.schema_name)
     call_command("migrate_schemas", "--noinput", verbosity=1)
     out = capsys.readouterr().out

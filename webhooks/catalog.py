@@ -108,3 +108,64 @@ for _name, _description, _properties, _sample, _by in (
 ):
     register(EventType(name=_name, description=_description, properties=_properties, sample=_sample,
                        emitted_by=_by))
+
+
+_LISTING = {"id": STRING, "market": STRING, "title": STRING, "status": STRING, "owner_id": STRING,
+            "category_id": INTEGER, "price": INTEGER, "currency": STRING}
+_LISTING_SAMPLE = {"id": "2f0d9c8e-3b1a-4e5f-9a7b-6c5d4e3f2a1b", "market": "services",
+                   "title": "تصميم شعار احترافي لمتجرك", "status": "published",
+                   "owner_id": "5b0c2f9e-8d1e-4f55-9b57-0a3e1c2d4f60", "category_id": 12, "price": 15000,
+                   "currency": "SAR"}
+_ORDER = {"id": STRING, "number": INTEGER, "kind": STRING, "status": STRING, "buyer_id": STRING, "seller_id": STRING,
+          "listing_id": STRING, "currency": STRING, "subtotal": INTEGER, "commission": INTEGER, "total": INTEGER,
+          "seller_amount": INTEGER, "created_at": STRING}
+_ORDER_SAMPLE = {"id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d", "number": 1042, "kind": "service",
+                 "status": "in_progress", "buyer_id": "5b0c2f9e-8d1e-4f55-9b57-0a3e1c2d4f60",
+                 "seller_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "listing_id": "2f0d9c8e-3b1a-4e5f-9a7b-6c5d4e3f2a1b",
+                 "currency": "SAR", "subtotal": 15000, "commission": 1500, "total": 15000, "seller_amount": 13500,
+                 "created_at": "2026-11-27T09:30:00Z"}
+_PROPOSAL = {"id": STRING, "listing_id": STRING, "seller_id": STRING, "amount": INTEGER, "currency": STRING,
+             "duration_days": INTEGER, "status": STRING}
+_PROPOSAL_SAMPLE = {"id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f", "listing_id": "2f0d9c8e-3b1a-4e5f-9a7b-6c5d4e3f2a1b",
+                    "seller_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "amount": 500000, "currency": "SAR",
+                    "duration_days": 30, "status": "pending"}
+_MILESTONE = {"id": STRING, "order_id": STRING, "position": INTEGER, "title": STRING, "amount": INTEGER,
+              "status": STRING}
+_MILESTONE_SAMPLE = {"id": "4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f6a7b8", "order_id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
+                     "position": 1, "title": "تصميم الواجهات", "amount": 200000, "status": "funded"}
+
+for _name, _description, _properties, _sample, _by in (
+    ("listing.published", "A listing became visible in its market.", _LISTING, _LISTING_SAMPLE, "catalog"),
+    ("listing.moderated", "The operator hid a listing (with a reason) or showed it again.",
+     {**_LISTING, "hidden": BOOLEAN, "hidden_reason": STRING},
+     {**_LISTING_SAMPLE, "hidden": True, "hidden_reason": "Copyrighted material"}, "catalog"),
+    ("order.created", "A buyer placed an order (pending payment), or a proposal became a contract.",
+     _ORDER, {**_ORDER_SAMPLE, "status": "pending_payment"}, "orders"),
+    ("order.paid", "An order's payment arrived: a product completes, a service starts.", _ORDER, _ORDER_SAMPLE,
+     "orders"),
+    ("order.delivered", "The seller delivered a service order.", _ORDER, {**_ORDER_SAMPLE, "status": "delivered"},
+     "orders"),
+    ("order.revision_requested", "The buyer sent a delivered service order back for a revision.", _ORDER,
+     _ORDER_SAMPLE, "orders"),
+    ("order.completed", "An order is complete: a product paid, a service accepted, a contract's milestones done.",
+     _ORDER, {**_ORDER_SAMPLE, "status": "completed"}, "orders"),
+    ("order.cancelled", "An order was cancelled.", _ORDER, {**_ORDER_SAMPLE, "status": "cancelled"}, "orders"),
+    ("proposal.created", "A seller sent a proposal on a project.", _PROPOSAL, _PROPOSAL_SAMPLE, "orders"),
+    ("proposal.accepted", "The project's poster accepted a proposal: a contract was created.", _PROPOSAL,
+     {**_PROPOSAL_SAMPLE, "status": "accepted"}, "orders"),
+    ("proposal.declined", "A proposal was declined (by the poster, or because another was accepted).", _PROPOSAL,
+     {**_PROPOSAL_SAMPLE, "status": "declined"}, "orders"),
+    ("proposal.withdrawn", "The seller withdrew a proposal.", _PROPOSAL, {**_PROPOSAL_SAMPLE, "status": "withdrawn"},
+     "orders"),
+    ("milestone.funded", "A contract milestone's payment arrived.", _MILESTONE, _MILESTONE_SAMPLE, "orders"),
+    ("milestone.delivered", "The seller delivered a milestone.", _MILESTONE, {**_MILESTONE_SAMPLE, "status": "delivered"},
+     "orders"),
+    ("milestone.revision_requested", "The buyer sent a delivered milestone back for a revision.", _MILESTONE,
+     _MILESTONE_SAMPLE, "orders"),
+    ("milestone.accepted", "The buyer accepted a milestone.", _MILESTONE, {**_MILESTONE_SAMPLE, "status": "accepted"},
+     "orders"),
+    ("milestone.cancelled", "An unfunded milestone was dropped.", _MILESTONE,
+     {**_MILESTONE_SAMPLE, "status": "cancelled"}, "orders"),
+):
+    register(EventType(name=_name, description=_description, properties=_properties, sample=_sample,
+                       emitted_by=_by))

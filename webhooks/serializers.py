@@ -63,7 +63,7 @@ class AttemptSerializer(serializers.ModelSerializer):
                   "error"]
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(serializers.ModelSerializer):
     event_id = serializers.CharField(source="event.id")
     event_type = serializers.CharField(source="event.type")
     attempts = serializers.SerializerMethodField()

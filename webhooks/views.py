@@ -18,7 +18,6 @@ from osdm.core.schema import ErrorResponse
 from . import catalog, selectors, services
 from .models import Delivery
 from .serializers import (
-    DeliverySerializer,
     EndpointCreateInput,
     EndpointSerializer,
     EndpointUpdateInput,
@@ -27,6 +26,7 @@ from .serializers import (
     RedeliverFailedInput,
     RedeliverFailedOutput,
     RotateInput,
+    WebhookDeliverySerializer,
 )
 
 ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
@@ -109,7 +109,7 @@ class EndpointTestView(OperatorView):
 
 
 class EndpointDeliveriesView(OperatorView, generics.ListAPIView):
-    serializer_class = DeliverySerializer
+    serializer_class = WebhookDeliverySerializer
 
     def get_queryset(self):
         endpoint = selectors.endpoint_get(endpoint_id=self.kwargs["endpoint_id"])
@@ -140,12 +140,12 @@ class EndpointRedeliverFailedView(OperatorView):
 
 class DeliveryRedeliverView(OperatorView):
     @extend_schema(operation_id="webhook_deliveries_redeliver", tags=TAG, request=None,
-                   responses={202: DeliverySerializer, **ERRORS},
+                   responses={202: WebhookDeliverySerializer, **ERRORS},
                    summary="Send a delivery again (same webhook-id, fresh retry schedule)")
     def post(self, request, delivery_id: int):
         delivery = services.delivery_redeliver(actor=self.actor(),
                                                delivery=selectors.delivery_get(delivery_id=delivery_id))
-        return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 class EventPagination(CursorPagination):

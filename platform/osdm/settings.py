@@ -72,6 +72,9 @@ TENANT_APPS = [
     "django.contrib.auth",
     "osdm.accounts",
     "osdm.audit",
+    "osdm.files",
+    "osdm.catalog",
+    "osdm.orders",
     "webhooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -116,6 +119,9 @@ if not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_URL is not set: run through `make run` / `make test`, or export it.")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# Typo tolerance of search: how close a query word must be to a word of a title or tag (pg_trgm's
+# default, 0.6, misses common Arabic plural forms such as شعارات for شعار).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c pg_trgm.word_similarity_threshold=0.5"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -205,6 +211,12 @@ OSDM_REFRESH_TOKEN_TTL = timedelta(days=env_int("OSDM_REFRESH_TOKEN_DAYS", 30))
 # Request bodies above this are refused with 413 before any parsing (file uploads get their own limit).
 OSDM_MAX_BODY_BYTES = env_int("OSDM_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = OSDM_MAX_BODY_BYTES
+OSDM_MAX_UPLOAD_BYTES = env_int("OSDM_MAX_UPLOAD_BYTES", 200 * 1024 * 1024)
+OSDM_MAX_IMAGE_BYTES = env_int("OSDM_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+OSDM_UPLOAD_PATHS = ("/api/v1/files/",)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads spool to a temporary file
+MEDIA_ROOT = env("OSDM_MEDIA_ROOT", str(ROOT_DIR / ".osdm" / "media"))
+MEDIA_URL = "/media/"  # never served directly: downloads go through the API, which checks who may read
 
 # Rates are read on every request, so they can be tuned (and tested) without a restart of the class.
 OSDM_THROTTLE_RATES = {
@@ -245,7 +257,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"LocaleEnum": "tenants.models.LOCALES"},
+    "ENUM_NAME_OVERRIDES": {
+        "LocaleEnum": "tenants.models.LOCALES",
+        "ListingStatusEnum": "osdm.catalog.models.Listing.Status",
+        "OrderStatusEnum": "osdm.orders.models.OrderStatus",
+        "ProposalStatusEnum": "osdm.orders.models.Proposal.Status",
+        "MilestoneStatusEnum": "osdm.orders.models.MilestoneStatus",
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "PackageTierEnum": "osdm.catalog.models.ServicePackage.Tier",
+        "MarketEnum": "osdm.catalog.models.Market",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "description": "sk_... secret key or user access token"}

@@ -5,6 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from osdm.accounts import views as accounts
 from osdm.audit import views as audit
+from osdm.catalog import views as catalog
+from osdm.files import views as files
+from osdm.orders import views as orders
 from tenants import views as tenants
 from webhooks import views as webhooks
 
@@ -19,6 +22,34 @@ api_v1 = [
     path("marketplace", tenants.MarketplaceView.as_view(), name="marketplace"),
     path("secret-keys/", tenants.SecretKeysView.as_view(), name="secret-keys"),
     path("secret-keys/<int:key_id>/revoke", tenants.SecretKeyRevokeView.as_view(), name="secret-key-revoke"),
+    path("categories/", catalog.CategoryListView.as_view(), name="categories"),
+    path("categories/load-default", catalog.CategoryLoadDefaultView.as_view()),
+    path("categories/<int:category_id>/", catalog.CategoryDetailView.as_view(), name="category"),
+    path("listings/", catalog.ListingListCreateView.as_view(), name="listings"),
+    path("listings/<uuid:listing_id>/", catalog.ListingDetailView.as_view(), name="listing"),
+    path("listings/<uuid:listing_id>/publish", catalog.ListingPublishView.as_view()),
+    path("listings/<uuid:listing_id>/pause", catalog.ListingPauseView.as_view()),
+    path("listings/<uuid:listing_id>/close", catalog.ListingCloseView.as_view()),
+    path("listings/<uuid:listing_id>/moderate", catalog.ListingModerateView.as_view()),
+    path("listings/<uuid:listing_id>/proposals/", orders.ListingProposalsView.as_view()),
+    path("me/listings/", catalog.MyListingsView.as_view()),
+    path("me/library/", orders.LibraryView.as_view()),
+    path("files/", files.FileUploadView.as_view(), name="files"),
+    path("files/<uuid:file_id>/", files.FileDetailView.as_view(), name="file"),
+    path("files/<uuid:file_id>/download", files.FileDownloadView.as_view(), name="file-download"),
+    path("orders/", orders.OrderListCreateView.as_view(), name="orders"),
+    path("orders/<uuid:order_id>/", orders.OrderDetailView.as_view(), name="order"),
+    path("orders/<uuid:order_id>/deliver", orders.OrderDeliverView.as_view()),
+    path("orders/<uuid:order_id>/complete", orders.OrderCompleteView.as_view()),
+    path("orders/<uuid:order_id>/revision", orders.OrderRevisionView.as_view()),
+    path("orders/<uuid:order_id>/cancel", orders.OrderCancelView.as_view()),
+    path("orders/<uuid:order_id>/milestones/<uuid:milestone_id>/accept", orders.MilestoneAcceptView.as_view()),
+    path("orders/<uuid:order_id>/milestones/<uuid:milestone_id>/revision", orders.MilestoneRevisionView.as_view()),
+    path("orders/<uuid:order_id>/milestones/<uuid:milestone_id>/cancel", orders.MilestoneCancelView.as_view()),
+    path("proposals/", orders.ProposalListView.as_view(), name="proposals"),
+    path("proposals/<uuid:proposal_id>/accept", orders.ProposalAcceptView.as_view()),
+    path("proposals/<uuid:proposal_id>/decline", orders.ProposalDeclineView.as_view()),
+    path("proposals/<uuid:proposal_id>/withdraw", orders.ProposalWithdrawView.as_view()),
     path("webhook-endpoints/", webhooks.EndpointListCreateView.as_view(), name="webhook-endpoints"),
     path("webhook-endpoints/<str:endpoint_id>/", webhooks.EndpointDetailView.as_view(), name="webhook-endpoint"),
     path("webhook-endpoints/<str:endpoint_id>/secret", webhooks.EndpointSecretView.as_view()),

@@ -4,7 +4,8 @@
   log line written while serving it names the id.
 - Health: `/healthz` (the process is up) and `/readyz` (PostgreSQL and Redis answer) respond on any
   host, so load balancer and Kubernetes probes need no tenant.
-- Body size: a body over `OSDM_MAX_BODY_BYTES` is refused with 413 before anything reads it.
+- Body size: a body over `OSDM_MAX_BODY_BYTES` (`OSDM_MAX_UPLOAD_BYTES` for uploads) is refused with
+  413 before anything reads it.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ class BodySizeLimitMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return json_error(400, "invalid_content_length", _("The Content-Length header is invalid."))
-        limit = settings.OSDM_MAX_BODY_BYTES
+        uploading = request.path.startswith(settings.OSDM_UPLOAD_PATHS)
+        limit = settings.OSDM_MAX_UPLOAD_BYTES if uploading else settings.OSDM_MAX_BODY_BYTES
         if length > limit:
             return json_error(413, "payload_too_large",
                               _("The request body is larger than %(limit)s bytes.") % {"limit": limit})

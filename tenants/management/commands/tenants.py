@@ -30,6 +30,7 @@ class Command(BaseCommand):
         create.add_argument("--default-locale", choices=["ar", "en"])
         create.add_argument("--commission-bps", type=int)
         create.add_argument("--sample-data", action="store_true")
+        create.add_argument("--no-categories", action="store_true", help="start without the default taxonomy")
         sub.add_parser("list")
         suspend = sub.add_parser("suspend")
         suspend.add_argument("slug")
@@ -52,10 +53,12 @@ class Command(BaseCommand):
             details = f" {exc.fields}" if exc.fields else ""
             raise CommandError(f"{exc.code}: {exc.message}{details}") from exc
 
-    def _create(self, slug, name, currency, default_locale, commission_bps, sample_data, **_):
+    def _create(self, slug, name, currency, default_locale, commission_bps, sample_data, no_categories, **_):
         values = {k: v for k, v in {"currency": currency, "default_locale": default_locale,
                                     "commission_bps": commission_bps}.items() if v is not None}
         made = services.tenant_create(slug=slug, name=name, actor=CLI, **values)
+        if not no_categories or sample_data:
+            sample_data_module.categories(tenant=made.tenant)
         if sample_data:
             sample_data_module.load(tenant=made.tenant)
         self.stdout.write(f"created {made.tenant.slug} at {made.tenant.host} (schema {made.tenant.schema_name})")

@@ -1,0 +1,87 @@
+"""Order reads, scoped so that an order or a proposal of someone else is simply not found."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from osdm.catalog.models import Listing
+from osdm.core.errors import NotFound, ValidationFailed
+
+from .models import Milestone, Order, OrderDelivery, OrderKind, Proposal, StatusChange
+
+MARKET_KIND = {"products": OrderKind.PRODUCT, "services": OrderKind.SERVICE, "projects": OrderKind.CONTRACT}
+
+
+def _visible_orders(principal) -> QuerySet[Order]:
+    qs = Order.objects.select_related("package")
+    if getattr(principal, "is_operator", False):
+        return qs
+    return qs.filter(Q(buyer_id=principal.pk) | Q(seller_id=principal.pk))
+
+
+def order_list(*, principal, role: str | None = None, market: str | None = None,
+               status: str | None = None) -> QuerySet[Order]:
+    qs = _visible_orders(principal).prefetch_related(
+        Prefetch("milestones", queryset=Milestone.objects.order_by("position")))
+    if role == "buyer":
+        qs = qs.filter(buyer_id=principal.pk)
+    elif role == "seller":
+        qs = qs.filter(seller_id=principal.pk)
+    elif role:
+        raise ValidationFailed(fields={"role": ["One of: buyer, seller."]})
+    if market:
+        if market not in MARKET_KIND:
+            raise ValidationFailed(fields={"market": ["One of: products, services, projects."]})
+        qs = qs.filter(kind=MARKET_KIND[market])
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def order_get(*, principal, order_id) -> Order:
+    order = (_visible_orders(principal).prefetch_related(
+        Prefetch("milestones", queryset=Milestone.objects.order_by("position")),
+        Prefetch("deliveries", queryset=OrderDelivery.objects.prefetch_related("files")),
+        Prefetch("status_changes", queryset=StatusChange.objects.order_by("created_at", "id")))
+        .filter(pk=order_id).first())
+    if order is None:
+        raise NotFound(code="order_not_found")
+    return order
+
+
+def library(*, principal) -> QuerySet[Order]:
+    """A buyer's paid product orders: what they may download."""
+    return (Order.objects.filter(buyer_id=principal.pk, kind=OrderKind.PRODUCT, status__in=Order.PAID_STATUSES)
+            .select_related("package").prefetch_related("milestones", "listing__files__file"))
+
+
+def proposals_of_listing(*, principal, listing_id) -> QuerySet[Proposal]:
+    listing = Listing.objects.filter(pk=listing_id).only("owner_id", "market").first()
+    if listing is None:
+        raise NotFound(code="listing_not_found")
+    qs = Proposal.objects.filter(listing_id=listing_id).select_related("contract")
+    if getattr(principal, "is_operator", False) or listing.owner_id == principal.pk:
+        return qs
+    return qs.filter(seller_id=principal.pk)
+
+
+def proposal_list(*, principal, role: str | None = None, status: str | None = None) -> QuerySet[Proposal]:
+    if role not in (None, "seller", "buyer"):
+        raise ValidationFailed(fields={"role": ["One of: buyer, seller."]})
+    qs = Proposal.objects.select_related("contract")
+    if role == "buyer":
+        qs = qs.filter(listing__owner_id=principal.pk)
+    elif role == "seller":
+        qs = qs.filter(seller_id=principal.pk)
+    else:
+        qs = qs.filter(Q(seller_id=principal.pk) | Q(listing__owner_id=principal.pk))
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def proposal_get(*, principal, proposal_id) -> Proposal:
+    proposal = Proposal.objects.select_related("listing").filter(pk=proposal_id).first()
+    if proposal is None or principal.pk not in (proposal.seller_id, proposal.listing.owner_id):
+        raise NotFound(code="proposal_not_found")
+    return proposal
