@@ -73,10 +73,18 @@ def gamma(django_db_setup) -> Marketplace:
     return django_db_setup["gamma"]
 
 
+def _clear_run_cache() -> None:
+    """Delete this run's cache keys only (another run may share the Redis database)."""
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"*:{cache.key_prefix}:*", count=1000))  # schema:prefix:version:key
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache_and_schema():
     """Throttle counters and cached values belong to one test; every test starts in public."""
-    cache.clear()
+    _clear_run_cache()
     yield
     connection.set_schema_to_public()
 
