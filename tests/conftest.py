@@ -197,6 +197,8 @@ class Api:
     def request(self, method: str, path: str, body: Any = None, *, raw: bytes | str | None = None,
                 headers: dict[str, str] | None = None, content_type: str = "application/json"):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if data is None and method.upper() in ("POST", "PUT", "PATCH"):
+            data = ""  # an empty body, as curl -X POST sends it (Django's client would send multipart)
         kwargs: dict[str, Any] = {"content_type": content_type} if data is not None else {}
         call = getattr(self.client, method.lower())
         if data is not None:

@@ -16,7 +16,7 @@ os.environ.setdefault("OSDM_WEBHOOKS_RETRY_SCHEDULE", "0.3,0.3,0.3,0.3,0.3,0.3,0
 os.environ.setdefault("OSDM_WEBHOOKS_ALLOW_HTTP", "1")
 os.environ.setdefault("OSDM_WEBHOOKS_ALLOW_PRIVATE", "1")
 
-from osdm.settings import *  # noqa: F403
+from osdm.settings import *  # noqa: E402,F403
 
 DEBUG = False
 # Hashing strength is not what these tests are about; PBKDF2 at full cost would dominate the suite.

@@ -215,6 +215,8 @@ def order_cancel(*, actor: Actor, order: Order, principal, reason: str = "") -> 
     with transaction.atomic():
         order = _locked(order)
         operator = getattr(principal, "is_operator", False)
+        if OrderStatus.CANCELLED not in ORDER_TRANSITIONS[order.kind].get(order.status, set()):
+            return _transition(order, OrderStatus.CANCELLED, actor=actor)  # refused: 409 whoever asks
         if order.status == OrderStatus.PENDING_PAYMENT:
             _require(operator or principal.pk == order.buyer_id, _("Only the buyer can cancel this order."),
                      "not_the_buyer")
