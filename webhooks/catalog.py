@@ -169,3 +169,21 @@ for _name, _description, _properties, _sample, _by in (
 ):
     register(EventType(name=_name, description=_description, properties=_properties, sample=_sample,
                        emitted_by=_by))
+
+
+_PAYMENT = {"id": STRING, "order_id": STRING, "milestone_id": NULLABLE_STRING, "amount": INTEGER, "currency": STRING,
+            "status": STRING, "method": STRING, "gateway": STRING, "refunded_amount": INTEGER,
+            "failure_code": STRING, "created_at": STRING}
+_PAYMENT_SAMPLE = {"id": "6f5e4d3c-2b1a-4f9e-8d7c-6b5a4f3e2d1c", "order_id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
+                   "milestone_id": None, "amount": 15000, "currency": "SAR", "status": "succeeded", "method": "mada",
+                   "gateway": "moyasar", "refunded_amount": 0, "failure_code": "", "created_at": "2026-11-27T09:30:00Z"}
+
+for _name, _description, _sample in (
+    ("payment.succeeded", "A payment was captured; its order is paid (or its milestone funded).", _PAYMENT_SAMPLE),
+    ("payment.failed", "A payment was declined or abandoned; it can be processed again.",
+     {**_PAYMENT_SAMPLE, "status": "failed", "failure_code": "insufficient_funds"}),
+    ("payment.refunded", "A payment was refunded, in full or in part.",
+     {**_PAYMENT_SAMPLE, "status": "partially_refunded", "refunded_amount": 5000}),
+):
+    register(EventType(name=_name, description=_description, properties=_PAYMENT, sample=_sample,
+                       emitted_by="payments"))

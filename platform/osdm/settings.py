@@ -75,6 +75,8 @@ TENANT_APPS = [
     "osdm.files",
     "osdm.catalog",
     "osdm.orders",
+    "osdm.idempotency",
+    "osdm.payments",
     "webhooks",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -150,6 +152,9 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook deliveries that are due and not leased: lost tasks, crashed attempts, long retries.
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0},
     "webhooks-purge": {"task": "webhooks.purge", "schedule": 6 * 3600.0},
+    # Payments stuck pending: ask their gateway (a callback may never come).
+    "payments-reconcile": {"task": "payments.reconcile", "schedule": 60.0},
+    "idempotency-purge": {"task": "payments.idempotency_purge", "schedule": 6 * 3600.0},
 }
 
 # --- outbound webhooks -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from osdm.audit import views as audit
 from osdm.catalog import views as catalog
 from osdm.files import views as files
 from osdm.orders import views as orders
+from osdm.payments import views as payments
 from tenants import views as tenants
 from webhooks import views as webhooks
 
@@ -46,6 +47,18 @@ api_v1 = [
     path("orders/<uuid:order_id>/milestones/<uuid:milestone_id>/accept", orders.MilestoneAcceptView.as_view()),
     path("orders/<uuid:order_id>/milestones/<uuid:milestone_id>/revision", orders.MilestoneRevisionView.as_view()),
     path("orders/<uuid:order_id>/milestones/<uuid:milestone_id>/cancel", orders.MilestoneCancelView.as_view()),
+    path("orders/<uuid:order_id>/milestones/<uuid:milestone_id>/payment", payments.MilestonePaymentView.as_view()),
+    path("payments/", payments.PaymentListView.as_view(), name="payments"),
+    path("payments/webhooks/<str:gateway>/", payments.GatewayCallbackView.as_view(), name="payment-callback"),
+    path("payments/<uuid:payment_id>/", payments.PaymentDetailView.as_view(), name="payment"),
+    path("payments/<uuid:payment_id>/process", payments.PaymentProcessView.as_view()),
+    path("payments/<uuid:payment_id>/confirm", payments.PaymentConfirmView.as_view()),
+    path("payments/<uuid:payment_id>/sync", payments.PaymentSyncView.as_view()),
+    path("payments/<uuid:payment_id>/refunds", payments.PaymentRefundsView.as_view()),
+    path("payment-gateways/", payments.GatewayConfigListView.as_view()),
+    path("payment-gateways/<str:gateway>", payments.GatewayConfigDetailView.as_view()),
+    path("payment-methods/", payments.MethodRouteListView.as_view()),
+    path("payment-methods/<str:method>", payments.MethodRouteDetailView.as_view()),
     path("proposals/", orders.ProposalListView.as_view(), name="proposals"),
     path("proposals/<uuid:proposal_id>/accept", orders.ProposalAcceptView.as_view()),
     path("proposals/<uuid:proposal_id>/decline", orders.ProposalDeclineView.as_view()),

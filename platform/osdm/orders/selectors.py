@@ -42,7 +42,7 @@ def order_get(*, principal, order_id) -> Order:
     order = (_visible_orders(principal).prefetch_related(
         Prefetch("milestones", queryset=Milestone.objects.order_by("position")),
         Prefetch("deliveries", queryset=OrderDelivery.objects.prefetch_related("files")),
-        Prefetch("status_changes", queryset=StatusChange.objects.order_by("created_at", "id")))
+        Prefetch("status_changes", queryset=StatusChange.objects.order_by("created_at", "id")), "payments")
         .filter(pk=order_id).first())
     if order is None:
         raise NotFound(code="order_not_found")

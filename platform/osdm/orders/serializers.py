@@ -55,12 +55,26 @@ class OrderSerializer(serializers.ModelSerializer):
         return order.package.tier if order.package_id else None
 
 
+class OrderPaymentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
 class OrderDetailSerializer(OrderSerializer):
     deliveries = OrderDeliverySerializer(many=True, read_only=True)
     history = StatusChangeSerializer(many=True, read_only=True, source="status_changes")
+    payment = serializers.SerializerMethodField()
 
     class Meta(OrderSerializer.Meta):
-        fields = [*OrderSerializer.Meta.fields, "deliveries", "history"]
+        fields = [*OrderSerializer.Meta.fields, "payment", "deliveries", "history"]
+
+    @extend_schema_field(OrderPaymentSerializer(allow_null=True))
+    def get_payment(self, order) -> dict | None:
+        """The order's payment (contracts are paid per milestone: see each milestone's payment)."""
+        payment = next((p for p in order.payments.all() if p.milestone_id is None), None)
+        return OrderPaymentSerializer(payment).data if payment else None
 
 
 class AnswerInput(StrictInputSerializer):

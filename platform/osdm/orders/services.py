@@ -174,6 +174,9 @@ def order_place(*, actor: Actor, buyer, listing_id, package_tier: str | None = N
         audit_record(actor=actor, action="order.created", object_type="order", object_id=order.pk,
                      after=order_data(order))
         event_publish(event_type="order.created", data=order_data(order))
+        from osdm.payments.services import payment_create_for_order
+
+        payment_create_for_order(order=order)
     return order
 
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from osdm.audit.services import Actor
 from osdm.core.permissions import IsEndUser
 from osdm.core.schema import ErrorResponse
+from osdm.idempotency.decorators import idempotent
 
 from . import selectors, services
 from .models import OrderStatus, Proposal
@@ -64,6 +65,7 @@ class OrderListCreateView(generics.ListAPIView):
     @extend_schema(operation_id="orders_create", tags=TAG, request=OrderCreateInput,
                    responses={201: OrderDetailSerializer, **ERRORS},
                    summary="Buy a product or order a service package (pending payment)")
+    @idempotent
     def post(self, request):
         data = OrderCreateInput(data=request.data)
         data.is_valid(raise_exception=True)

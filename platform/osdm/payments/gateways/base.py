@@ -1,0 +1,218 @@
+"""The one interface every payment gateway adapter implements.
+
+An adapter is one module (`osdm.payments.gateways.<slug>`) with a `Gateway` subclass. It speaks the
+gateway's real HTTP API over httpx and its real callback authenticity scheme, and converts amounts
+to the gateway's units only at this edge: everything that crosses this interface is in integer
+minor units with an ISO 4217 currency. Adapters hold no state of their own and touch no database:
+the payments services persist what they return.
+
+Statuses are normalised to `GatewayStatus`. Errors are `GatewayError` (declined, invalid request:
+the gateway said no) or `GatewayUnavailable` (timeout, connection error, 5xx: try the fallback
+gateway or retry later; nothing is known to have happened).
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+# Minor-unit exponent per currency (ISO 4217). Gateways that speak major units convert with these.
+EXPONENTS = {"SAR": 2, "AED": 2, "KWD": 3, "BHD": 3, "OMR": 3, "QAR": 2, "EGP": 2, "JOD": 3, "USD": 2, "EUR": 2,
+             "GBP": 2}
+
+
+def to_major(amount: int, currency: str) -> str:
+    """Integer minor units → decimal string in major units ("12.50"), exact, no floats."""
+    exponent = EXPONENTS[currency]
+    sign = "-" if amount < 0 else ""
+    whole, fraction = divmod(abs(amount), 10 ** exponent)
+    return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
+
+
+def to_minor(value: str | int | float, currency: str) -> int:
+    """Decimal major units (a string or number from a gateway) → integer minor units, exact."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    exponent = EXPONENTS[currency]
+    quantum = Decimal(1).scaleb(-exponent)
+    return int((Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP) * (10 ** exponent)).to_integral_value())
+
+
+class Method(enum.StrEnum):
+    MADA = "mada"
+    VISA = "visa"
+    MASTERCARD = "mastercard"
+    APPLEPAY = "applepay"
+    GOOGLEPAY = "googlepay"
+    STCPAY = "stcpay"
+    PAYPAL = "paypal"
+
+
+CARD_METHODS = {Method.MADA, Method.VISA, Method.MASTERCARD}
+
+
+class GatewayStatus(enum.StrEnum):
+    """A payment's state at the gateway, normalised."""
+
+    PENDING = "pending"  # created, nothing else known
+    REQUIRES_ACTION = "requires_action"  # the payer must do something: 3-D Secure, approve, enter an OTP
+    AUTHORIZED = "authorized"  # authorised, not captured (we capture at once; seen only transiently)
+    SUCCEEDED = "succeeded"  # money captured
+    FAILED = "failed"  # declined, expired, cancelled by the payer
+    REFUNDED = "refunded"  # refunded in full
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """A tenant's configuration of one gateway, decrypted for the call. `values` holds the
+    gateway's own fields (secret_key, server_key + profile_id, client_id + client_secret...)."""
+
+    values: dict[str, str]
+    base_url: str  # the gateway's API root: live, sandbox, or a local simulator
+    mode: str = "test"  # "test" or "live"
+
+
+@dataclass(frozen=True)
+class Source:
+    """How the payer pays. Cards are tokenised in the browser by the gateway's own form; raw test
+    card data is accepted only in test mode (the simulators' published test cards)."""
+
+    token: str | None = None  # a gateway card/wallet token (Moyasar token, Apple Pay / Google Pay token)
+    card_number: str | None = None  # test mode only
+    card_name: str | None = None
+    card_month: int | None = None
+    card_year: int | None = None
+    card_cvc: str | None = None
+    mobile: str | None = None  # STC Pay: the payer's mobile number (05xxxxxxxx or 9665xxxxxxxx)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    payment_id: str  # ours; gateways get it as metadata / cart id / reference
+    amount: int  # minor units
+    currency: str
+    method: Method
+    description: str
+    return_url: str  # where the payer's browser comes back to
+    callback_url: str  # where the gateway POSTs its webhook/IPN (ours: /api/v1/payments/webhooks/<slug>/)
+    idempotency_key: str  # derived from ours; sent where the gateway supports one
+    source: Source = field(default_factory=Source)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """What the storefront must do next."""
+
+    type: str  # "redirect" (to url), "otp" (collect an OTP, then POST /payments/{id}/confirm), "none"
+    url: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GatewayPayment:
+    """The gateway's view of a payment."""
+
+    gateway_payment_id: str
+    status: GatewayStatus
+    amount: int  # minor units, as the gateway reports it
+    currency: str
+    next_action: NextAction = field(default_factory=lambda: NextAction("none"))
+    refunded_amount: int = 0
+    failure_code: str = ""
+    failure_message: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)  # the gateway's response, for the log
+
+
+@dataclass(frozen=True)
+class GatewayRefund:
+    gateway_refund_id: str
+    status: GatewayStatus  # SUCCEEDED, PENDING or FAILED
+    amount: int
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A verified callback, normalised."""
+
+    dedupe_key: str  # unique per delivery of this event at this gateway (event id, or payment id + status)
+    gateway_payment_id: str
+    status: GatewayStatus
+    amount: int | None = None
+    refunded_amount: int | None = None
+    payment_id: str | None = None  # ours, when the gateway echoes our metadata/reference
+    raw: dict[str, Any] = field(default_factory=dict)
+    failure_code: str = ""
+    failure_message: str = ""
+
+
+class GatewayError(Exception):
+    """The gateway answered and said no (declined, invalid). Not retryable as such."""
+
+    def __init__(self, code: str, message: str, *, raw: dict | None = None) -> None:
+        self.code, self.message, self.raw = code, message, raw or {}
+        super().__init__(f"{code}: {message}")
+
+
+class GatewayUnavailable(Exception):
+    """Timeout, connection failure or 5xx: the gateway is failing; nothing is known to have happened."""
+
+
+class InvalidCallback(Exception):
+    """A callback whose signature, token or verification call does not check out."""
+
+
+class Gateway(abc.ABC):
+    slug: ClassVar[str]
+    display_name: ClassVar[str]
+    methods: ClassVar[frozenset[Method]]
+    supports_refunds: ClassVar[bool] = True
+    supports_partial_refunds: ClassVar[bool] = True
+    # Fields a tenant must configure, and which of them are secret (never returned by the API).
+    credential_fields: ClassVar[tuple[str, ...]] = ()
+    timeout: ClassVar[float] = 20.0
+
+    def __init__(self, credentials: Credentials, *, client: httpx.Client | None = None) -> None:
+        self.credentials = credentials
+        self.client = client or httpx.Client(timeout=self.timeout, trust_env=False)
+
+    # Every adapter implements these four; confirm() where the gateway has a second step.
+    @abc.abstractmethod
+    def create_payment(self, request: PaymentRequest) -> GatewayPayment:
+        """Create (and where the method allows, capture) a payment; say what the payer must do next."""
+
+    @abc.abstractmethod
+    def fetch_payment(self, gateway_payment_id: str) -> GatewayPayment:
+        """The gateway's current view of a payment (never trust a browser redirect: ask)."""
+
+    @abc.abstractmethod
+    def refund(self, gateway_payment_id: str, *, amount: int, currency: str, idempotency_key: str,
+               reason: str = "") -> GatewayRefund:
+        """Refund `amount` (minor units) of a captured payment, in full or in part."""
+
+    @abc.abstractmethod
+    def parse_callback(self, body: bytes, headers: dict[str, str]) -> WebhookEvent:
+        """Verify the callback's authenticity (raise InvalidCallback) and normalise it."""
+
+    def confirm(self, gateway_payment_id: str, *, data: dict[str, Any]) -> GatewayPayment:
+        """Second step where the gateway has one (STC Pay OTP, PayPal capture after approval)."""
+        raise GatewayError("not_supported", f"{self.display_name} has no confirmation step.")
+
+    # helpers for adapters
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        url = self.credentials.base_url.rstrip("/") + path
+        try:
+            response = self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise GatewayUnavailable(f"{self.slug}: timeout") from exc
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable(f"{self.slug}: {type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise GatewayUnavailable(f"{self.slug}: HTTP {response.status_code}")
+        return response

@@ -1,0 +1,526 @@
+"""Payment writes: creating payments with their orders, processing them through a gateway, applying
+what gateways report (callbacks, status fetches), refunds, and gateway configuration.
+
+Every state a gateway reports goes through `_apply`, which locks the payment, moves its status only
+forward (PAYMENT_TRANSITIONS), and in the same transaction marks the order paid (or the milestone
+funded), writes the audit record and publishes the events. A callback delivered twice, or ten
+times at once, is applied once: its dedupe key is claimed in that same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from osdm.audit.services import Actor, audit_record
+from osdm.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
+from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderKind, OrderStatus
+from webhooks.services import event_publish
+
+from . import gateways
+from .gateways.base import (
+    CARD_METHODS,
+    Credentials,
+    Gateway,
+    GatewayError,
+    GatewayPayment,
+    GatewayStatus,
+    GatewayUnavailable,
+    InvalidCallback,
+    Method,
+    PaymentRequest,
+    Source,
+)
+from .models import (
+    PAYMENT_TRANSITIONS,
+    GatewayCallback,
+    GatewayConfig,
+    MethodRoute,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
+
+logger = logging.getLogger(__name__)
+SYSTEM = Actor.system("payments")
+
+
+class GatewayDown(ApplicationError):
+    status_code = 502
+    code = "gateway_unavailable"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def payment_data(payment: Payment) -> dict:
+    return {"id": str(payment.pk), "order_id": str(payment.order_id),
+            "milestone_id": str(payment.milestone_id) if payment.milestone_id else None,
+            "amount": payment.amount, "currency": payment.currency, "status": payment.status,
+            "method": payment.method, "gateway": payment.gateway, "refunded_amount": payment.refunded_amount,
+            "failure_code": payment.failure_code, "created_at": _iso(payment.created_at)}
+
+
+# --- creating payments ---------------------------------------------------------------------------
+
+
+def payment_create_for_order(*, order: Order) -> Payment:
+    """The order's payment, pending; called in the transaction that places the order."""
+    return Payment.objects.create(order=order, payer_id=order.buyer_id, amount=order.total, currency=order.currency)
+
+
+def payment_for_milestone(*, actor: Actor, order: Order, milestone_id, principal) -> Payment:
+    if principal.pk != order.buyer_id:
+        raise PermissionDenied(_("Only the buyer funds a milestone."), code="not_the_buyer")
+    with transaction.atomic():
+        milestone = Milestone.objects.select_for_update().filter(order=order, pk=milestone_id).first()
+        if milestone is None:
+            raise NotFound(code="milestone_not_found")
+        existing = Payment.objects.filter(milestone=milestone).first()
+        if existing is not None:
+            return existing
+        if milestone.status != MilestoneStatus.PENDING_FUNDING or order.status != OrderStatus.IN_PROGRESS:
+            raise Conflict(_("This milestone is not waiting for funding."), code="invalid_transition")
+        payment = Payment.objects.create(order=order, milestone=milestone, payer_id=order.buyer_id,
+                                         amount=milestone.amount, currency=order.currency)
+        audit_record(actor=actor, action="payment.created", object_type="payment", object_id=payment.pk,
+                     after=payment_data(payment))
+    return payment
+
+
+# --- gateways ------------------------------------------------------------------------------------
+
+
+def _config(slug: str) -> GatewayConfig | None:
+    return GatewayConfig.objects.filter(gateway=slug, enabled=True).first()
+
+
+def gateway_for(slug: str, *, client=None) -> Gateway:
+    config = _config(slug)
+    if config is None:
+        raise ValidationFailed(_("This payment gateway is not enabled here."), code="gateway_not_enabled",
+                               fields={"gateway": [_("Not enabled.")]})
+    try:
+        cls = gateways.gateway_class(slug)
+    except (KeyError, ModuleNotFoundError) as exc:
+        raise ValidationFailed(_("Unknown payment gateway."), code="unknown_gateway") from exc
+    values = json.loads(config.credentials or "{}")
+    base_url = config.base_url or getattr(cls, "base_urls", {}).get(config.mode, "")
+    return cls(Credentials(values=values, base_url=base_url, mode=config.mode), client=client)
+
+
+def _route(method: Method, gateway: str | None) -> list[str]:
+    """The gateways to try, in order."""
+    if gateway:
+        return [gateway]
+    route = MethodRoute.objects.filter(method=method.value).first()
+    if route is None:
+        raise ValidationFailed(_("This payment method is not available here."), code="method_not_available",
+                               fields={"method": [_("Not available.")]})
+    return [route.gateway] + ([route.fallback_gateway] if route.fallback_gateway else [])
+
+
+# --- processing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessInput:
+    method: Method
+    return_url: str
+    callback_url_for: Any  # slug -> absolute callback URL on this tenant's host
+    gateway: str | None = None
+    source: Source = Source()
+
+
+def payment_process(*, actor: Actor, payment: Payment, principal, data: ProcessInput) -> Payment:
+    """Send the payment to a gateway (the method's primary one, its fallback when the primary is
+    failing) and record what the payer must do next. A declined payment is recorded as failed and can
+    be processed again; a gateway outage leaves it as it was and answers 502."""
+    if principal.pk != payment.payer_id:
+        raise PermissionDenied(_("Only the payer processes this payment."), code="not_the_payer")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
+            raise Conflict(_("This payment has already succeeded."), code="already_paid")
+        order = Order.objects.get(pk=payment.order_id)
+        if order.status == OrderStatus.CANCELLED:
+            raise Conflict(_("This order is cancelled."), code="order_cancelled")
+        method = data.method
+        if method in CARD_METHODS and data.source.card_number:
+            # mada cards are recognised by BIN and routed as mada (purchase and refund only).
+            method = card_method_for(data.source.card_number) or method
+        data = ProcessInput(method=method, return_url=data.return_url, callback_url_for=data.callback_url_for,
+                            gateway=data.gateway, source=data.source)
+        errors: list[str] = []
+        for slug in _route(data.method, data.gateway):
+            gateway = gateway_for(slug)
+            if data.method not in gateway.methods:
+                if data.gateway:
+                    raise ValidationFailed(_("This gateway does not take this method."), code="method_not_supported")
+                continue
+            if data.source.card_number and gateway.credentials.mode != GatewayConfig.Mode.TEST:
+                raise ValidationFailed(_("Raw card numbers are accepted in test mode only; send a token."),
+                                       code="raw_card_not_allowed")
+            payment.attempt += 1
+            request = PaymentRequest(
+                payment_id=str(payment.pk), amount=payment.amount, currency=payment.currency, method=data.method,
+                description=order.title, return_url=data.return_url, callback_url=data.callback_url_for(slug),
+                idempotency_key=f"{payment.pk}-{payment.attempt}", source=data.source,
+                metadata={"order_id": str(order.pk), "order_number": str(order.number)})
+            try:
+                result = gateway.create_payment(request)
+            except GatewayUnavailable as exc:
+                logger.warning("gateway %s unavailable for payment %s: %s", slug, payment.pk, exc)
+                errors.append(slug)
+                continue
+            except GatewayError as exc:
+                payment.method, payment.gateway = data.method.value, slug
+                payment.save(update_fields=["method", "gateway", "attempt", "updated_at"])
+                return _apply(payment, GatewayPayment(gateway_payment_id=payment.gateway_payment_id,
+                                                      status=GatewayStatus.FAILED, amount=payment.amount,
+                                                      currency=payment.currency, failure_code=exc.code,
+                                                      failure_message=exc.message), source="process")
+            payment.method, payment.gateway = data.method.value, slug
+            payment.gateway_payment_id, payment.return_url = result.gateway_payment_id, data.return_url
+            payment.save(update_fields=["method", "gateway", "gateway_payment_id", "return_url", "attempt",
+                                        "updated_at"])
+            if result.status == GatewayStatus.PENDING and payment.status == PaymentStatus.FAILED:
+                _move(payment, PaymentStatus.PENDING)
+            return _apply(payment, result, source="process")
+        if errors:
+            # Nothing happened at any gateway: commit nothing, let the payer retry.
+            transaction.set_rollback(True)
+            raise GatewayDown(_("The payment gateway is not answering. Nothing was charged; try again shortly."))
+        raise ValidationFailed(_("No enabled gateway takes this payment method."), code="method_not_available")
+
+
+def payment_confirm(*, actor: Actor, payment: Payment, principal, data: dict) -> Payment:
+    """The second step of gateways that have one: an STC Pay OTP, a PayPal capture after approval."""
+    if principal.pk != payment.payer_id:
+        raise PermissionDenied(_("Only the payer confirms this payment."), code="not_the_payer")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != PaymentStatus.REQUIRES_ACTION or not payment.gateway_payment_id:
+            raise Conflict(_("This payment is not waiting for a confirmation."), code="invalid_transition")
+        gateway = gateway_for(payment.gateway)
+        try:
+            result = gateway.confirm(payment.gateway_payment_id, data=data)
+        except GatewayUnavailable as exc:
+            raise GatewayDown(_("The payment gateway is not answering. Try again shortly.")) from exc
+        except GatewayError as exc:
+            if exc.code in ("invalid_otp", "not_supported"):
+                raise ValidationFailed(exc.message, code=exc.code) from exc
+            return _apply(payment, GatewayPayment(gateway_payment_id=payment.gateway_payment_id,
+                                                  status=GatewayStatus.FAILED, amount=payment.amount,
+                                                  currency=payment.currency, failure_code=exc.code,
+                                                  failure_message=exc.message), source="confirm")
+        return _apply(payment, result, source="confirm")
+
+
+def payment_sync(*, payment: Payment) -> Payment:
+    """Ask the gateway (the browser's return is never trusted alone) and apply what it says."""
+    if not payment.gateway or not payment.gateway_payment_id:
+        return payment
+    try:
+        result = gateway_for(payment.gateway).fetch_payment(payment.gateway_payment_id)
+    except GatewayUnavailable as exc:
+        raise GatewayDown(_("The payment gateway is not answering. Try again shortly.")) from exc
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        return _apply(payment, result, source="sync")
+
+
+def payments_reconcile(*, older_than_seconds: int = 120, limit: int = 200) -> int:
+    """Payments stuck pending or awaiting action: ask their gateway. Run by beat in every tenant."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stuck = list(Payment.objects.filter(status__in=[PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION],
+                                        updated_at__lt=cutoff).exclude(gateway_payment_id="")[:limit])
+    for payment in stuck:
+        try:
+            payment_sync(payment=payment)
+        except (ApplicationError, GatewayError) as exc:
+            logger.warning("reconcile of payment %s failed: %s", payment.pk, exc)
+    return len(stuck)
+
+
+# --- applying what gateways report ---------------------------------------------------------------
+
+_FROM_GATEWAY = {
+    GatewayStatus.PENDING: PaymentStatus.PENDING,
+    GatewayStatus.REQUIRES_ACTION: PaymentStatus.REQUIRES_ACTION,
+    GatewayStatus.AUTHORIZED: PaymentStatus.REQUIRES_ACTION,
+    GatewayStatus.SUCCEEDED: PaymentStatus.SUCCEEDED,
+    GatewayStatus.FAILED: PaymentStatus.FAILED,
+    GatewayStatus.PARTIALLY_REFUNDED: PaymentStatus.PARTIALLY_REFUNDED,
+    GatewayStatus.REFUNDED: PaymentStatus.REFUNDED,
+}
+_REFUNDED = (PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
+
+
+def _move(payment: Payment, status: str, **fields: Any) -> None:
+    payment.status = status
+    for name, value in fields.items():
+        setattr(payment, name, value)
+    payment.save(update_fields=["status", "updated_at", *fields])
+
+
+def _apply(payment: Payment, result: GatewayPayment, *, source: str) -> Payment:
+    """Move the (locked) payment towards what the gateway reports, never backwards."""
+    target = _FROM_GATEWAY[result.status]
+    if target in _REFUNDED and payment.status not in (PaymentStatus.SUCCEEDED, *_REFUNDED):
+        # A refund reported before the capture (callbacks out of order): the money came in first.
+        _succeed(payment, source=source)
+    if target == payment.status and target not in _REFUNDED:
+        if result.next_action and target == PaymentStatus.REQUIRES_ACTION:
+            payment.next_action = _action(result)
+            payment.save(update_fields=["next_action", "updated_at"])
+        return payment
+    if target in _REFUNDED:
+        refunded = result.refunded_amount or (payment.amount if target == PaymentStatus.REFUNDED else 0)
+        if refunded > payment.refunded_amount:
+            _record_refund(payment, refunded, source=source)
+        return payment
+    if target not in PAYMENT_TRANSITIONS[payment.status]:
+        logger.info("payment %s: %s reported %s while %s; kept", payment.pk, source, target, payment.status)
+        return payment
+    if target == PaymentStatus.SUCCEEDED:
+        if result.amount and result.amount != payment.amount:
+            logger.error("payment %s: gateway captured %s, expected %s", payment.pk, result.amount, payment.amount)
+        _succeed(payment, source=source)
+    elif target == PaymentStatus.FAILED:
+        _move(payment, PaymentStatus.FAILED, failure_code=result.failure_code[:100] or "failed",
+              failure_message=result.failure_message[:500], failed_at=timezone.now(), next_action={})
+        audit_record(actor=SYSTEM, action="payment.failed", object_type="payment", object_id=payment.pk,
+                     after={"failure_code": payment.failure_code, "source": source})
+        event_publish(event_type="payment.failed", data=payment_data(payment))
+    elif target == PaymentStatus.REQUIRES_ACTION:
+        _move(payment, PaymentStatus.REQUIRES_ACTION, next_action=_action(result), failure_code="", failure_message="")
+    elif target == PaymentStatus.PENDING:
+        _move(payment, PaymentStatus.PENDING, next_action={})
+    return payment
+
+
+def _action(result: GatewayPayment) -> dict:
+    action = result.next_action
+    return {"type": action.type, **({"url": action.url} if action.url else {}), **({"data": action.data}
+                                                                                    if action.data else {})}
+
+
+def _succeed(payment: Payment, *, source: str) -> None:
+    from osdm.orders import services as orders
+
+    _move(payment, PaymentStatus.SUCCEEDED, succeeded_at=timezone.now(), next_action={}, failure_code="",
+          failure_message="")
+    audit_record(actor=SYSTEM, action="payment.succeeded", object_type="payment", object_id=payment.pk,
+                 after={**payment_data(payment), "source": source})
+    event_publish(event_type="payment.succeeded", data=payment_data(payment))
+    if payment.milestone_id:
+        orders.milestone_mark_funded(actor=SYSTEM, milestone=Milestone.objects.get(pk=payment.milestone_id))
+    else:
+        order = Order.objects.get(pk=payment.order_id)
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            orders.order_mark_paid(actor=SYSTEM, order=order)
+        else:
+            # Paid after the order was cancelled: money must not vanish. Flag it for a refund.
+            logger.error("payment %s succeeded for order %s in status %s", payment.pk, order.pk, order.status)
+            audit_record(actor=SYSTEM, action="payment.needs_refund", object_type="payment", object_id=payment.pk,
+                         after={"order_status": order.status})
+
+
+def _record_refund(payment: Payment, refunded_total: int, *, source: str) -> None:
+    """The gateway reports more refunded than we know of: record the difference (a refund made at
+    the gateway's dashboard, or a callback that overtook our own refund call)."""
+    delta = refunded_total - payment.refunded_amount
+    pending = Refund.objects.filter(payment=payment, status=Refund.Status.PENDING).order_by("created_at")
+    matched = next((r for r in pending if r.amount == delta), None)
+    if matched:
+        matched.status, matched.completed_at = Refund.Status.SUCCEEDED, timezone.now()
+        matched.save(update_fields=["status", "completed_at"])
+    else:
+        Refund.objects.create(payment=payment, amount=delta, status=Refund.Status.SUCCEEDED,
+                              reason=f"reported by {payment.gateway} ({source})", completed_at=timezone.now(),
+                              idempotency_key=f"{payment.pk}-ext-{refunded_total}")
+    _refunded(payment, refunded_total, source=source)
+
+
+def _refunded(payment: Payment, refunded_total: int, *, source: str) -> None:
+    status = PaymentStatus.REFUNDED if refunded_total >= payment.amount else PaymentStatus.PARTIALLY_REFUNDED
+    _move(payment, status, refunded_amount=min(refunded_total, payment.amount))
+    audit_record(actor=SYSTEM, action="payment.refunded", object_type="payment", object_id=payment.pk,
+                 after={"refunded_amount": payment.refunded_amount, "source": source})
+    event_publish(event_type="payment.refunded", data=payment_data(payment))
+
+
+# --- callbacks -----------------------------------------------------------------------------------
+
+
+def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """Verify and apply a gateway callback. Returns (HTTP status, outcome). Anything unverifiable is
+    refused with 400 and changes nothing; a duplicate is acknowledged with 200 and changes nothing."""
+    config = _config(slug)
+    if config is None:
+        GatewayCallback.objects.create(gateway=slug[:32], outcome="rejected", body=body[:2000].decode("utf-8", "replace"),
+                                       error="gateway not enabled")
+        return 404, "unknown_gateway"
+    gateway = gateway_for(slug)
+    text = body[:4000].decode("utf-8", "replace")
+    try:
+        event = gateway.parse_callback(body, headers)
+    except InvalidCallback as exc:
+        GatewayCallback.objects.create(gateway=slug, outcome="rejected", body=text, error=str(exc)[:500])
+        return 400, "rejected"
+    try:
+        with transaction.atomic():
+            payment = _payment_of(event.gateway_payment_id, event.payment_id, slug)
+            if payment is None:
+                GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
+                                               outcome="unknown_payment", body=text)
+                return 200, "unknown_payment"
+            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
+                                           outcome="applied", payment=payment, body=text)
+            before = payment.status, payment.refunded_amount
+            _apply(payment, GatewayPayment(gateway_payment_id=event.gateway_payment_id, status=event.status,
+                                           amount=event.amount or payment.amount, currency=payment.currency,
+                                           refunded_amount=event.refunded_amount or 0,
+                                           failure_code=event.failure_code, failure_message=event.failure_message),
+                   source="callback")
+            if (payment.status, payment.refunded_amount) == before:
+                GatewayCallback.objects.filter(gateway=slug, dedupe_key=event.dedupe_key[:255],
+                                               outcome="applied").update(outcome="ignored")
+    except IntegrityError:
+        # The same event was applied by a concurrent or earlier delivery.
+        GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
+                                       outcome="duplicate", body=text)
+        return 200, "duplicate"
+    return 200, "applied"
+
+
+def _payment_of(gateway_payment_id: str, payment_id: str | None, slug: str) -> Payment | None:
+    if gateway_payment_id:
+        found = Payment.objects.filter(gateway=slug, gateway_payment_id=gateway_payment_id).first()
+        if found:
+            return found
+    if payment_id:
+        try:
+            return Payment.objects.filter(pk=payment_id, gateway=slug).first()
+        except (ValueError, ValidationFailed):
+            return None
+    return None
+
+
+# --- refunds -------------------------------------------------------------------------------------
+
+
+def refund_create(*, actor: Actor, payment: Payment, amount: int | None, reason: str = "",
+                  idempotency_key: str | None = None) -> Refund:
+    """Refund through the gateway, in full (amount None) or in part; several partial refunds may
+    add up to the captured amount, never more."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        reserved = sum(Refund.objects.filter(payment=payment, status=Refund.Status.PENDING).values_list("amount",
+                                                                                                          flat=True))
+        available = payment.refundable - reserved
+        amount = available if amount is None else amount
+        if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED) or available <= 0:
+            raise Conflict(_("Nothing is left to refund on this payment."), code="not_refundable")
+        if amount <= 0 or amount > available:
+            raise ValidationFailed(_("Refund between 1 and %(max)s.") % {"max": available}, code="invalid_refund_amount",
+                                   fields={"amount": [_("At most %(max)s.") % {"max": available}]})
+        gateway = gateway_for(payment.gateway)
+        if amount < payment.amount and not gateway.supports_partial_refunds:
+            raise ValidationFailed(_("This gateway refunds in full only."), code="partial_refund_not_supported")
+        count = Refund.objects.filter(payment=payment).count()
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason,
+                                       idempotency_key=idempotency_key or f"{payment.pk}-refund-{count + 1}")
+        try:
+            result = gateway.refund(payment.gateway_payment_id, amount=amount, currency=payment.currency,
+                                    idempotency_key=refund.idempotency_key, reason=reason)
+        except GatewayUnavailable as exc:
+            transaction.set_rollback(True)
+            raise GatewayDown(_("The payment gateway is not answering. Nothing was refunded; try again.")) from exc
+        except GatewayError as exc:
+            transaction.set_rollback(True)
+            raise Conflict(exc.message, code=f"gateway_{exc.code}"[:60]) from exc
+        refund.gateway_refund_id = result.gateway_refund_id
+        audit_record(actor=actor, action="refund.created", object_type="payment", object_id=payment.pk,
+                     after={"refund_id": str(refund.pk), "amount": amount, "reason": reason})
+        if result.status == GatewayStatus.SUCCEEDED:
+            refund.status, refund.completed_at = Refund.Status.SUCCEEDED, timezone.now()
+            refund.save(update_fields=["gateway_refund_id", "status", "completed_at"])
+            _refunded(payment, payment.refunded_amount + amount, source="refund")
+        elif result.status == GatewayStatus.FAILED:
+            refund.status = Refund.Status.FAILED
+            refund.save(update_fields=["gateway_refund_id", "status"])
+        else:
+            refund.save(update_fields=["gateway_refund_id"])
+    return refund
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+def gateway_configure(*, actor: Actor, slug: str, enabled: bool, mode: str, credentials: dict[str, str] | None,
+                      base_url: str = "") -> GatewayConfig:
+    try:
+        cls = gateways.gateway_class(slug)
+    except (KeyError, ModuleNotFoundError) as exc:
+        raise NotFound(_("Unknown payment gateway."), code="unknown_gateway") from exc
+    with transaction.atomic():
+        config = GatewayConfig.objects.select_for_update().filter(gateway=slug).first() or GatewayConfig(gateway=slug)
+        current = json.loads(config.credentials or "{}")
+        if credentials is not None:
+            unknown = sorted(set(credentials) - set(cls.credential_fields))
+            if unknown:
+                raise ValidationFailed(fields={"credentials": [_("Unknown field: %(f)s") % {"f": f} for f in unknown]})
+            current.update({k: v for k, v in credentials.items() if v is not None})
+        if mode == GatewayConfig.Mode.LIVE and base_url and not base_url.startswith("https://"):
+            raise ValidationFailed(fields={"base_url": [_("Live gateways are reached over https.")]})
+        config.enabled, config.mode, config.base_url = enabled, mode, base_url
+        config.credentials = json.dumps(current)
+        config.save()
+        audit_record(actor=actor, action="payment_gateway.configured", object_type="payment_gateway", object_id=slug,
+                     after={"enabled": enabled, "mode": mode, "base_url": base_url,
+                            "credential_fields_set": sorted(current)})
+    return config
+
+
+def method_route_set(*, actor: Actor, method: Method, gateway: str, fallback_gateway: str = "") -> MethodRoute:
+    for slug in filter(None, (gateway, fallback_gateway)):
+        cls = gateways.available().get(slug)
+        if cls is None:
+            raise ValidationFailed(fields={"gateway": [_("Unknown gateway: %(g)s") % {"g": slug}]})
+        if method not in cls.methods:
+            raise ValidationFailed(_("%(g)s does not take %(m)s.") % {"g": cls.display_name, "m": method.value},
+                                   code="method_not_supported")
+    if fallback_gateway == gateway:
+        raise ValidationFailed(fields={"fallback_gateway": [_("The fallback must be another gateway.")]})
+    with transaction.atomic():
+        route, _created = MethodRoute.objects.update_or_create(
+            method=method.value, defaults={"gateway": gateway, "fallback_gateway": fallback_gateway})
+        audit_record(actor=actor, action="payment_method.routed", object_type="payment_method", object_id=method.value,
+                     after={"gateway": gateway, "fallback_gateway": fallback_gateway})
+    return route
+
+
+def card_method_for(number: str) -> Method | None:
+    """mada is recognised by BIN; the rest by scheme prefix (for test cards and checks)."""
+    from .bins import MADA_BINS
+
+    digits = "".join(ch for ch in number if ch.isdigit())
+    if digits[:6] in MADA_BINS:
+        return Method.MADA
+    if digits.startswith("4"):
+        return Method.VISA
+    if digits[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(digits[:4] or 0) <= 2720:
+        return Method.MASTERCARD
+    return None
+

@@ -1,0 +1,31 @@
+"""Payment tasks: reconciling payments stuck pending with their gateway, in every marketplace."""
+
+from celery import shared_task
+from django_tenants.utils import schema_context
+
+from tenants.models import Tenant
+
+from . import services
+
+
+@shared_task(name="payments.reconcile", ignore_result=True)
+def reconcile() -> int:
+    total = 0
+    for schema in Tenant.objects.filter(status__in=[Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED]).values_list(
+            "schema_name", flat=True):
+        with schema_context(schema):
+            total += services.payments_reconcile()
+    return total
+
+
+@shared_task(name="payments.idempotency_purge", ignore_result=True)
+def idempotency_purge() -> int:
+    from osdm.idempotency.decorators import idempotency_purge as purge
+
+    total = 0
+    for schema in Tenant.objects.values_list("schema_name", flat=True):
+        if schema == "public":
+            continue
+        with schema_context(schema):
+            total += purge()
+    return total
