@@ -231,13 +231,12 @@ def test_idempotency_replays_rejects_mismatch_and_conflicts(api, alpha, sandbox)
     # Another caller may use the same key for their own request.
     assert user(api, alpha).post("/api/v1/orders/", {"listing_id": item["id"]}, headers=headers).status_code == 201
     # A key still held by a running request: 409.
+    import hashlib
     from datetime import timedelta
 
     from django.utils import timezone
 
     from osdm.idempotency.models import IdempotencyRecord
-
-    import hashlib
 
     body = json.dumps({"listing_id": item["id"]}).encode()
     with tenant_run(alpha.tenant):
@@ -282,7 +281,7 @@ def test_gateway_credentials_are_encrypted_and_never_returned(api, alpha, sandbo
 
 def test_payments_are_private_to_the_parties_and_the_tenant(api, alpha, beta, sandbox):
     configure_sandbox(api, alpha, sandbox)
-    buyer, seller, order = _order(api, alpha)
+    _buyer, seller, order = _order(api, alpha)
     payment_id = order["payment"]["id"]
     assert seller.get(f"/api/v1/payments/{payment_id}/").status_code == 200
     assert_error(seller.post(f"/api/v1/payments/{payment_id}/process", {"method": "mada", "return_url": RETURN}),

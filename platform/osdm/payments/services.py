@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
-from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderKind, OrderStatus
+from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderStatus
 from webhooks.services import event_publish
 
 from . import gateways
@@ -137,7 +137,7 @@ class ProcessInput:
     return_url: str
     callback_url_for: Any  # slug -> absolute callback URL on this tenant's host
     gateway: str | None = None
-    source: Source = Source()
+    source: Source = field(default_factory=Source)
 
 
 def payment_process(*, actor: Actor, payment: Payment, principal, data: ProcessInput) -> Payment:

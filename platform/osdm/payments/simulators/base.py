@@ -82,6 +82,7 @@ class Simulator:
         self._compiled = [(m, re.compile(f"^{p}$"), h) for m, p, h in self.routes]
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
+        self._server.block_on_close = False  # stop() must not wait for a request hanging on a "timeout" fault
         self.port = self._server.server_address[1]
         self.url = public_url or f"http://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
@@ -197,7 +198,7 @@ class Simulator:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
             def log_message(self, *args):
                 pass
