@@ -174,6 +174,8 @@ class Gateway(abc.ABC):
     methods: ClassVar[frozenset[Method]]
     supports_refunds: ClassVar[bool] = True
     supports_partial_refunds: ClassVar[bool] = True
+    # Gateways without callbacks (STC Pay direct) set this False: their payments are polled.
+    has_callbacks: ClassVar[bool] = True
     # Fields a tenant must configure, and which of them are secret (never returned by the API).
     credential_fields: ClassVar[tuple[str, ...]] = ()
     timeout: ClassVar[float] = 20.0
