@@ -197,10 +197,7 @@ def test_the_fallback_gateway_takes_over(api, alpha, sandbox):
     operator = api(alpha, alpha.secret_key)
     from osdm.payments import gateways
 
-    primary = next((slug for slug in gateways.available() if slug not in ("sandbox",)
-                    and "mada" in {m.value for m in gateways.gateway_class(slug).methods}), None)
-    if primary is None:
-        pytest.skip("no second gateway installed to fall back from")
+    primary = "paytabs"  # takes mada; keeps no webhook registration to fail on a dead port
     fields = {name: "x" for name in gateways.gateway_class(primary).credential_fields}
     assert operator.put(f"/api/v1/payment-gateways/{primary}", {
         "enabled": True, "mode": "test", "base_url": "http://127.0.0.1:9", "credentials": fields}).status_code == 200

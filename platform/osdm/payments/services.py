@@ -235,6 +235,9 @@ def payment_sync(*, payment: Payment) -> Payment:
         raise GatewayDown(_("The payment gateway is not answering. Try again shortly.")) from exc
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if result.status == GatewayStatus.AUTHORIZED:
+            _capture(gateway_for(payment.gateway), payment)
+            return payment
         return _apply(payment, result, source="sync")
 
 
@@ -377,6 +380,12 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
     except InvalidCallback as exc:
         GatewayCallback.objects.create(gateway=slug, outcome="rejected", body=text, error=str(exc)[:500])
         return 400, "rejected"
+    except GatewayUnavailable:
+        return 503, "verification_unavailable"  # the gateway retries its callback later
+    except GatewayError as exc:
+        # Verified, but of a kind we do not act on: acknowledge, or the gateway retries for days.
+        GatewayCallback.objects.create(gateway=slug, outcome="unsupported", body=text, error=str(exc)[:500])
+        return 200, "unsupported"
     try:
         with transaction.atomic():
             payment = _payment_of(event.gateway_payment_id, event.payment_id, slug)
@@ -388,11 +397,15 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
             GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
                                            outcome="applied", payment=payment, body=text)
             before = payment.status, payment.refunded_amount
-            _apply(payment, GatewayPayment(gateway_payment_id=event.gateway_payment_id, status=event.status,
-                                           amount=event.amount or payment.amount, currency=payment.currency,
-                                           refunded_amount=event.refunded_amount or 0,
-                                           failure_code=event.failure_code, failure_message=event.failure_message),
-                   source="callback")
+            if event.status == GatewayStatus.AUTHORIZED:
+                _capture(gateway, payment)
+            else:
+                _apply(payment, GatewayPayment(gateway_payment_id=event.gateway_payment_id, status=event.status,
+                                               amount=event.amount or payment.amount, currency=payment.currency,
+                                               refunded_amount=event.refunded_amount or 0,
+                                               failure_code=event.failure_code,
+                                               failure_message=event.failure_message),
+                       source="callback")
             if (payment.status, payment.refunded_amount) == before:
                 GatewayCallback.objects.filter(gateway=slug, dedupe_key=event.dedupe_key[:255],
                                                outcome="applied").update(outcome="ignored")
@@ -402,6 +415,21 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
                                        outcome="duplicate", body=text)
         return 200, "duplicate"
     return 200, "applied"
+
+
+def _capture(gateway: Gateway, payment: Payment) -> None:
+    """The payer approved (PayPal): capture now, and record what the capture says."""
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION):
+        return
+    try:
+        result = gateway.confirm(payment.gateway_payment_id, data={})
+    except GatewayUnavailable:
+        return  # the reconciler tries again
+    except GatewayError as exc:
+        result = GatewayPayment(gateway_payment_id=payment.gateway_payment_id, status=GatewayStatus.FAILED,
+                                amount=payment.amount, currency=payment.currency, failure_code=exc.code,
+                                failure_message=exc.message)
+    _apply(payment, result, source="capture")
 
 
 def _payment_of(gateway_payment_id: str, payment_id: str | None, slug: str) -> Payment | None:
@@ -491,6 +519,22 @@ def gateway_configure(*, actor: Actor, slug: str, enabled: bool, mode: str, cred
                      after={"enabled": enabled, "mode": mode, "base_url": base_url,
                             "credential_fields_set": sorted(current)})
     return config
+
+
+def gateway_register_webhook(*, slug: str, url: str) -> bool:
+    """Register our callback URL with gateways that keep webhook endpoints per merchant account."""
+    gateway = gateway_for(slug)
+    register = getattr(gateway, "ensure_webhook", None)
+    if register is None:
+        return False
+    try:
+        register(url)
+    except GatewayUnavailable as exc:
+        raise GatewayDown(_("Saved, but the gateway did not answer to register our webhook; save again.")) from exc
+    except GatewayError as exc:
+        raise ValidationFailed(_("The gateway refused these credentials: %(m)s") % {"m": exc.message},
+                               code="gateway_rejected_credentials") from exc
+    return True
 
 
 def method_route_set(*, actor: Actor, method: Method, gateway: str, fallback_gateway: str = "") -> MethodRoute:

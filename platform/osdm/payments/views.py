@@ -171,6 +171,9 @@ class GatewayCallbackView(APIView):
             raise NotFound(code="unknown_gateway")
         status_code, outcome = services.callback_handle(slug=gateway, body=request.body,
                                                         headers=dict(request.headers.items()))
+        if status_code == 503:
+            return JsonResponse({"error": {"type": "api_error", "code": "verification_unavailable",
+                                           "message": "The callback could not be verified now; retry."}}, status=503)
         if status_code == 400:
             return JsonResponse({"error": {"type": "invalid_request_error", "code": "invalid_signature",
                                            "message": "The callback could not be verified."}}, status=400)
@@ -201,6 +204,10 @@ class GatewayConfigDetailView(APIView):
         config = services.gateway_configure(actor=_actor(request), slug=gateway, enabled=values["enabled"],
                                             mode=values["mode"], credentials=values.get("credentials"),
                                             base_url=values["base_url"])
+        if config.enabled:
+            # Gateways whose webhooks are registered on the merchant account (Moyasar) learn our URL now.
+            services.gateway_register_webhook(
+                slug=gateway, url=request.build_absolute_uri(reverse("payment-callback", kwargs={"gateway": gateway})))
         return Response(GatewayConfigSerializer(config).data)
 
 
