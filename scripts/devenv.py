@@ -232,6 +232,16 @@ def cmd_run() -> int:
     procs: list[subprocess.Popen] = []
     try:
         _manage(env, "migrate_schemas", "--noinput", "-v", "0")
+        # Gateway simulators first: the demo's gateway configuration registers its webhooks with them.
+        state = STATE / "simulators.json"
+        state.unlink(missing_ok=True)
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "osdm.payments.simulators", "--port-base", env.get("OSDM_SIMULATOR_PORT", "8100"),
+             "--state", str(state)], env=env, cwd=ROOT))
+        for _ in range(100):
+            if state.exists():
+                break
+            time.sleep(0.1)
         _manage(env, "osdm_demo", "--port", port)
         procs.append(subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "osdm.wsgi:application", "--bind", f"0.0.0.0:{port}",

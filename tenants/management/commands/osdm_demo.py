@@ -42,6 +42,7 @@ class Command(BaseCommand):
             services.tenant_activate(tenant=tenant, actor=Actor.system("demo"))
         emails = sample_data.load(tenant=tenant)
         provisioning.pool_refill()
+        gateways = self._payments(tenant, port)
 
         base = settings.OSDM_BASE_DOMAIN
         api = f"http://{slug}.{base}:{port}/api/v1"
@@ -59,4 +60,24 @@ class Command(BaseCommand):
          -d '{{"email": "{emails[0]}", "password": "{sample_data.DEMO_PASSWORD}"}}'
     curl -s {api}/users/ -H 'Authorization: Bearer {raw}'
   Python clients: connect to 127.0.0.1:{port} and send 'Host: {slug}.{base}'.
+  Payments: {", ".join(gateways) or "no simulators running"} (offline simulators; cards and wallets pay on the
+  sandbox page, STC Pay OTP 123456). See docs/payments.md.
 """)
+
+    def _payments(self, tenant, port: str) -> list[str]:
+        """Point the demo's gateways at the simulators `make run` started, if it did."""
+        import json
+
+        from django.urls import reverse
+        from django_tenants.utils import schema_context
+
+        from osdm.payments.demo import configure_demo
+
+        state = Path(settings.ROOT_DIR) / ".osdm" / "simulators.json"
+        if not state.exists():
+            return []
+        simulators = json.loads(state.read_text())
+        base = f"http://{tenant.host}:{port}"
+        with schema_context(tenant.schema_name):
+            return configure_demo(simulators=simulators, callback_url_for=lambda slug: base + reverse(
+                "payment-callback", kwargs={"gateway": slug}))
