@@ -323,3 +323,21 @@ def test_a_milestone_is_funded_through_its_own_payment(api, alpha, sandbox):
     deliver(api, alpha, sandbox)
     milestones = poster.get(f"/api/v1/orders/{contract['id']}/").json()["milestones"]
     assert [m["status"] for m in milestones] == ["funded", "pending_funding"]
+
+
+def test_the_reconciler_settles_payments_whose_callback_never_came(api, alpha, sandbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from osdm.payments.tasks import reconcile
+
+    configure_sandbox(api, alpha, sandbox)
+    buyer, _, order = _order(api, alpha)
+    payment = _process(buyer, order["payment"]["id"]).json()
+    sandbox.complete(payment["gateway_payment_id"], "paid")
+    sandbox.pending_callbacks()  # the callback is lost
+    with tenant_run(alpha.tenant):
+        Payment.objects.filter(pk=payment["id"]).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert reconcile() >= 1  # the beat task, visiting every marketplace
+    assert buyer.get(f"/api/v1/orders/{order['id']}/").json()["status"] == "completed"
