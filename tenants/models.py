@@ -55,6 +55,9 @@ class Tenant(TenantMixin):
         default=7, validators=[MinValueValidator(0), MaxValueValidator(90)])
     dispute_window_days = models.PositiveIntegerField(
         default=7, validators=[MinValueValidator(0), MaxValueValidator(90)])
+    # Digital products are delivered the moment they are paid: release their escrow then, unless the
+    # marketplace prefers to hold it (for its dispute window) like services.
+    escrow_release_products_on_payment = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,7 @@ class TenantSettingsFields(serializers.Serializer):
     commission_bps = serializers.IntegerField(min_value=0, max_value=10000, required=False)
     escrow_auto_release_days = serializers.IntegerField(min_value=0, max_value=90, required=False)
     dispute_window_days = serializers.IntegerField(min_value=0, max_value=90, required=False)
+    escrow_release_products_on_payment = serializers.BooleanField(required=False)
 
     def validate_timezone(self, value: str) -> str:
         import zoneinfo
@@ -54,7 +55,8 @@ class TenantSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "status", "domain", "api_base_url", "operator_email", "display_name_en", "display_name_ar",
                   "logo_url", "primary_color", "secondary_color", "default_locale", "supported_locales",
                   "currency", "timezone", "commission_bps", "escrow_auto_release_days", "dispute_window_days",
-                  "created_at", "updated_at", "suspended_at", "suspension_reason"]
+                  "escrow_release_products_on_payment", "created_at", "updated_at", "suspended_at",
+                  "suspension_reason"]
 
     def get_api_base_url(self, tenant) -> str:
         request = self.context.get("request")

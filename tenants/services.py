@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 SETTINGS_FIELDS = (
     "name", "operator_email", "display_name_en", "display_name_ar", "logo_url", "primary_color", "secondary_color",
     "default_locale", "supported_locales", "currency", "timezone", "commission_bps",
-    "escrow_auto_release_days", "dispute_window_days",
+    "escrow_auto_release_days", "dispute_window_days", "escrow_release_products_on_payment",
 )
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 

@@ -187,3 +187,17 @@ for _name, _description, _sample in (
 ):
     register(EventType(name=_name, description=_description, properties=_PAYMENT, sample=_sample,
                        emitted_by="payments"))
+
+
+_ESCROW = {"id": STRING, "order_id": STRING, "milestone_id": NULLABLE_STRING, "amount": INTEGER, "commission": INTEGER,
+           "seller_amount": INTEGER, "currency": STRING, "status": STRING, "release_after": NULLABLE_STRING}
+_ESCROW_SAMPLE = {"id": "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9", "order_id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
+                  "milestone_id": None, "amount": 15000, "commission": 1500, "seller_amount": 13500, "currency": "SAR",
+                  "status": "held", "release_after": None}
+for _name, _description, _sample in (
+    ("escrow.held", "An order's payment arrived and is held for the seller.", _ESCROW_SAMPLE),
+    ("escrow.released", "Held money went to the seller's wallet (and the commission to the marketplace).",
+     {**_ESCROW_SAMPLE, "status": "released"}),
+    ("escrow.refunded", "Held money went back to the buyer.", {**_ESCROW_SAMPLE, "status": "refunded"}),
+):
+    register(EventType(name=_name, description=_description, properties=_ESCROW, sample=_sample, emitted_by="escrow"))

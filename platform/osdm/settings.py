@@ -76,6 +76,8 @@ TENANT_APPS = [
     "osdm.catalog",
     "osdm.orders",
     "osdm.idempotency",
+    "osdm.ledger",
+    "osdm.escrow",
     "osdm.payments",
     "webhooks",
 ]
@@ -155,6 +157,8 @@ CELERY_BEAT_SCHEDULE = {
     # Payments stuck pending: ask their gateway (a callback may never come).
     "payments-reconcile": {"task": "payments.reconcile", "schedule": 60.0},
     "idempotency-purge": {"task": "payments.idempotency_purge", "schedule": 6 * 3600.0},
+    # Deliveries not accepted within the marketplace's auto-release days.
+    "escrow-auto-release": {"task": "escrow.auto_release", "schedule": 300.0},
 }
 
 # --- outbound webhooks -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from osdm.accounts import views as accounts
 from osdm.audit import views as audit
 from osdm.catalog import views as catalog
+from osdm.escrow import views as escrow
 from osdm.files import views as files
 from osdm.orders import views as orders
 from osdm.payments import views as payments
@@ -59,6 +60,11 @@ api_v1 = [
     path("payment-gateways/<str:gateway>", payments.GatewayConfigDetailView.as_view()),
     path("payment-methods/", payments.MethodRouteListView.as_view()),
     path("payment-methods/<str:method>", payments.MethodRouteDetailView.as_view()),
+    path("escrows/", escrow.EscrowListView.as_view(), name="escrows"),
+    path("escrows/<uuid:escrow_id>/", escrow.EscrowDetailView.as_view(), name="escrow"),
+    path("escrows/<uuid:escrow_id>/release", escrow.EscrowReleaseView.as_view()),
+    path("wallet/", escrow.WalletView.as_view(), name="wallet"),
+    path("wallet/transactions/", escrow.WalletTransactionsView.as_view(), name="wallet-transactions"),
     path("proposals/", orders.ProposalListView.as_view(), name="proposals"),
     path("proposals/<uuid:proposal_id>/accept", orders.ProposalAcceptView.as_view()),
     path("proposals/<uuid:proposal_id>/decline", orders.ProposalDeclineView.as_view()),

@@ -174,9 +174,11 @@ def order_place(*, actor: Actor, buyer, listing_id, package_tier: str | None = N
         audit_record(actor=actor, action="order.created", object_type="order", object_id=order.pk,
                      after=order_data(order))
         event_publish(event_type="order.created", data=order_data(order))
+        from osdm.escrow.services import escrow_open
         from osdm.payments.services import payment_create_for_order
 
         payment_create_for_order(order=order)
+        escrow_open(order=order)
     return order
 
 
@@ -205,6 +207,8 @@ def order_mark_paid(*, actor: Actor, order: Order) -> Order:
                                 completed_at=now)
             event_publish(event_type="order.completed", data=order_data(order))
             Listing.objects.filter(pk=order.listing_id).update(sales_count=F("sales_count") + 1)
+            if _tenant().escrow_release_products_on_payment:
+                _release(order, actor=actor)
         elif order.kind == OrderKind.SERVICE:
             order = _transition(order, OrderStatus.IN_PROGRESS, actor=actor, event="order.paid", paid_at=now,
                                 due_at=now + timedelta(days=order.delivery_days or 0))
@@ -220,12 +224,19 @@ def order_cancel(*, actor: Actor, order: Order, principal, reason: str = "") -> 
         operator = getattr(principal, "is_operator", False)
         if OrderStatus.CANCELLED not in ORDER_TRANSITIONS[order.kind].get(order.status, set()):
             return _transition(order, OrderStatus.CANCELLED, actor=actor)  # refused: 409 whoever asks
+        from osdm.escrow import services as escrow
+
         if order.status == OrderStatus.PENDING_PAYMENT:
             _require(operator or principal.pk == order.buyer_id, _("Only the buyer can cancel this order."),
                      "not_the_buyer")
+            escrow.escrow_cancel(order=order)
         else:
             _require(operator or principal.pk == order.seller_id,
                      _("Once paid, only the seller or the operator can cancel this order."), "not_allowed")
+            # Paid: the buyer gets their money back through the gateway, in this same transaction.
+            held = order.escrows.filter(milestone__isnull=True, status__in=["held", "disputed"]).first()
+            if held is not None:
+                escrow.escrow_refund_full(escrow=held, actor=actor, reason=reason or "order cancelled")
         return _transition(order, OrderStatus.CANCELLED, actor=actor, note=reason, event="order.cancelled",
                            cancelled_at=timezone.now())
 
@@ -249,10 +260,16 @@ def order_deliver(*, actor: Actor, order: Order, principal, message: str, file_i
             milestone = _milestone_of(order, milestone_id)
             _milestone_transition(milestone, MilestoneStatus.DELIVERED, actor=actor, event="milestone.delivered",
                                   delivered_at=now)
+            from osdm.escrow.services import escrow_delivered
+
+            escrow_delivered(order=order, milestone=milestone)
         elif order.kind == OrderKind.SERVICE:
             if milestone_id:
                 raise ValidationFailed(fields={"milestone_id": [_("Only contracts have milestones.")]})
             _transition(order, OrderStatus.DELIVERED, actor=actor, event="order.delivered", delivered_at=now)
+            from osdm.escrow.services import escrow_delivered
+
+            escrow_delivered(order=order)
         else:
             raise Conflict(_("Products are delivered by their files when paid."), code="invalid_transition")
         delivery = OrderDelivery.objects.create(order=order, milestone=milestone, message=message)
@@ -280,7 +297,18 @@ def order_complete(*, actor: Actor, order: Order, principal) -> Order:
         order = _transition(order, OrderStatus.COMPLETED, actor=actor, event="order.completed",
                             completed_at=timezone.now())
         Listing.objects.filter(pk=order.listing_id).update(sales_count=F("sales_count") + 1)
+        _release(order, actor=actor)
     return order
+
+
+def _release(order: Order, *, actor: Actor, milestone: Milestone | None = None) -> None:
+    from osdm.escrow.models import Escrow, EscrowStatus
+    from osdm.escrow.services import escrow_release
+
+    qs = Escrow.objects.filter(order=order, status=EscrowStatus.HELD)
+    escrow = (qs.filter(milestone=milestone) if milestone else qs.filter(milestone__isnull=True)).first()
+    if escrow is not None:
+        escrow_release(escrow=escrow, actor=actor)
 
 
 def order_request_revision(*, actor: Actor, order: Order, principal, message: str) -> Order:
@@ -422,6 +450,7 @@ def milestone_accept(*, actor: Actor, order: Order, milestone_id, principal) -> 
         milestone = _milestone_of(order, milestone_id)
         milestone = _milestone_transition(milestone, MilestoneStatus.ACCEPTED, actor=actor, event="milestone.accepted",
                                           accepted_at=timezone.now())
+        _release(order, actor=actor, milestone=milestone)
         remaining = order.milestones.exclude(status__in=[MilestoneStatus.ACCEPTED, MilestoneStatus.CANCELLED])
         if not remaining.exists():
             _transition(order, OrderStatus.COMPLETED, actor=actor, event="order.completed",

@@ -91,6 +91,9 @@ def payment_for_milestone(*, actor: Actor, order: Order, milestone_id, principal
             raise Conflict(_("This milestone is not waiting for funding."), code="invalid_transition")
         payment = Payment.objects.create(order=order, milestone=milestone, payer_id=order.buyer_id,
                                          amount=milestone.amount, currency=order.currency)
+        from osdm.escrow.services import escrow_open
+
+        escrow_open(order=order, milestone=milestone)
         audit_record(actor=actor, action="payment.created", object_type="payment", object_id=payment.pk,
                      after=payment_data(payment))
     return payment
@@ -325,6 +328,9 @@ def _succeed(payment: Payment, *, source: str) -> None:
     audit_record(actor=SYSTEM, action="payment.succeeded", object_type="payment", object_id=payment.pk,
                  after={**payment_data(payment), "source": source})
     event_publish(event_type="payment.succeeded", data=payment_data(payment))
+    from osdm.escrow.services import escrow_hold
+
+    escrow_hold(payment=payment)
     if payment.milestone_id:
         orders.milestone_mark_funded(actor=SYSTEM, milestone=Milestone.objects.get(pk=payment.milestone_id))
     else:
@@ -355,6 +361,10 @@ def _record_refund(payment: Payment, refunded_total: int, *, source: str) -> Non
 
 
 def _refunded(payment: Payment, refunded_total: int, *, source: str) -> None:
+    from osdm.escrow.services import escrow_on_refund
+
+    escrow_on_refund(payment=payment, refunded_total=min(refunded_total, payment.amount),
+                     previous_total=payment.refunded_amount)
     status = PaymentStatus.REFUNDED if refunded_total >= payment.amount else PaymentStatus.PARTIALLY_REFUNDED
     _move(payment, status, refunded_amount=min(refunded_total, payment.amount))
     audit_record(actor=SYSTEM, action="payment.refunded", object_type="payment", object_id=payment.pk,

@@ -1,0 +1,53 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from osdm.ledger.models import Transfer
+
+from .models import Escrow
+
+
+class EscrowSerializer(serializers.ModelSerializer):
+    order_id = serializers.UUIDField(read_only=True)
+    milestone_id = serializers.UUIDField(read_only=True, allow_null=True)
+    buyer_id = serializers.UUIDField(read_only=True)
+    seller_id = serializers.UUIDField(read_only=True)
+    market = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Escrow
+        fields = ["id", "order_id", "milestone_id", "market", "buyer_id", "seller_id", "amount", "commission",
+                  "seller_amount", "currency", "status", "created_at", "held_at", "release_after", "released_at",
+                  "refunded_at"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=["products", "services", "projects"]))
+    def get_market(self, escrow) -> str:
+        return {"product": "products", "service": "services", "contract": "projects"}[escrow.order.kind]
+
+
+class WalletBalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    available = serializers.IntegerField(help_text="Can be withdrawn now (minor units).")
+    pending = serializers.IntegerField(help_text="Held in escrow for you, not yet released.")
+    paid_out = serializers.IntegerField()
+
+
+class WalletSerializer(serializers.Serializer):
+    balances = WalletBalanceSerializer(many=True)
+
+
+class WalletTransactionSerializer(serializers.ModelSerializer):
+    direction = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Transfer
+        fields = ["id", "code", "amount", "currency", "direction", "status", "reference", "created_at"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=["in", "out"]))
+    def get_direction(self, transfer) -> str:
+        return "in" if transfer.credit_account.kind == "wallet" and \
+            transfer.credit_account.owner_id == self.context["user"].pk else "out"
+
+    @extend_schema_field(serializers.ChoiceField(choices=["pending", "posted"]))
+    def get_status(self, transfer) -> str:
+        return "pending" if transfer.kind == Transfer.Kind.PENDING else "posted"
