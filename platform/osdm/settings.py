@@ -50,6 +50,10 @@ OSDM_BASE_DOMAIN = (env("OSDM_BASE_DOMAIN", "localhost") or "localhost").lower()
 
 ALLOWED_HOSTS = [OSDM_BASE_DOMAIN, f".{OSDM_BASE_DOMAIN}", *(env("OSDM_EXTRA_HOSTS", "") or "").split(",")]
 ALLOWED_HOSTS = [h for h in ALLOWED_HOSTS if h]
+if env_bool("OSDM_BEHIND_TLS_PROXY", False):
+    # The load balancer terminates TLS: trust its X-Forwarded-Proto, so absolute URLs we hand out
+    # (gateway callback URLs, pagination links) are https.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if env_bool("OSDM_ALLOW_ANY_HOST", False):
     # Custom tenant domains are resolved by the tenant middleware, which answers 404 for unknown hosts.
     ALLOWED_HOSTS = ["*"]

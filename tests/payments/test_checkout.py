@@ -341,3 +341,30 @@ def test_the_reconciler_settles_payments_whose_callback_never_came(api, alpha, s
         Payment.objects.filter(pk=payment["id"]).update(updated_at=timezone.now() - timedelta(minutes=5))
     assert reconcile() >= 1  # the beat task, visiting every marketplace
     assert buyer.get(f"/api/v1/orders/{order['id']}/").json()["status"] == "completed"
+
+
+def test_callbacks_of_an_earlier_attempt(api, alpha, sandbox):
+    """The payer retried: the first attempt's failure is old news; its success is money and counts."""
+    configure_sandbox(api, alpha, sandbox)
+    buyer, _, order = _order(api, alpha)
+    first = _process(buyer, order["payment"]["id"]).json()
+    second = _process(buyer, order["payment"]["id"], "visa").json()
+    assert second["gateway_payment_id"] != first["gateway_payment_id"]
+    sandbox.complete(first["gateway_payment_id"], "failed")
+    (outcome,) = deliver(api, alpha, sandbox)
+    assert outcome.json()["outcome"] == "stale_attempt"
+    assert buyer.get(f"/api/v1/payments/{first['id']}/").json()["status"] == "requires_action"
+    sandbox.complete(second["gateway_payment_id"], "paid")
+    deliver(api, alpha, sandbox)
+    assert buyer.get(f"/api/v1/orders/{order['id']}/").json()["status"] == "completed"
+
+
+def test_a_switched_off_primary_hands_over_to_its_fallback(api, alpha, sandbox):
+    configure_sandbox(api, alpha, sandbox)
+    operator = api(alpha, alpha.secret_key)
+    operator.put("/api/v1/payment-gateways/paytabs", {"enabled": False, "mode": "test",
+                                                      "base_url": "http://127.0.0.1:9",
+                                                      "credentials": {"server_key": "x", "profile_id": "1"}})
+    operator.put("/api/v1/payment-methods/visa", {"gateway": "paytabs", "fallback_gateway": "sandbox"})
+    buyer, _, order = _order(api, alpha)
+    assert _process(buyer, order["payment"]["id"], "visa").json()["gateway"] == "sandbox"

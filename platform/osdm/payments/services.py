@@ -117,7 +117,13 @@ def gateway_for(slug: str, *, client=None) -> Gateway:
         raise ValidationFailed(_("Unknown payment gateway."), code="unknown_gateway") from exc
     values = json.loads(config.credentials or "{}")
     base_url = config.base_url or getattr(cls, "base_urls", {}).get(config.mode, "")
-    return cls(Credentials(values=values, base_url=base_url, mode=config.mode), client=client)
+    if not base_url:
+        raise ValidationFailed(_("This gateway has no API address configured."), code="gateway_misconfigured")
+    try:
+        return cls(Credentials(values=values, base_url=base_url, mode=config.mode), client=client)
+    except GatewayError as exc:
+        raise ValidationFailed(_("This gateway's configuration is not usable: %(m)s") % {"m": exc.message},
+                               code="gateway_misconfigured") from exc
 
 
 def _route(method: Method, gateway: str | None) -> list[str]:
@@ -164,6 +170,8 @@ def payment_process(*, actor: Actor, payment: Payment, principal, data: ProcessI
                             gateway=data.gateway, source=data.source)
         errors: list[str] = []
         for slug in _route(data.method, data.gateway):
+            if not data.gateway and _config(slug) is None:
+                continue  # the routed gateway is switched off: its fallback takes the payment
             gateway = gateway_for(slug)
             if data.method not in gateway.methods:
                 if data.gateway:
@@ -236,6 +244,8 @@ def payment_sync(*, payment: Payment) -> Payment:
         result = gateway_for(payment.gateway).fetch_payment(payment.gateway_payment_id)
     except GatewayUnavailable as exc:
         raise GatewayDown(_("The payment gateway is not answering. Try again shortly.")) from exc
+    except GatewayError as exc:
+        raise Conflict(exc.message, code=f"gateway_{exc.code}"[:60]) from exc
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if result.status == GatewayStatus.AUTHORIZED:
@@ -332,7 +342,14 @@ def _succeed(payment: Payment, *, source: str) -> None:
 
     escrow_hold(payment=payment)
     if payment.milestone_id:
-        orders.milestone_mark_funded(actor=SYSTEM, milestone=Milestone.objects.get(pk=payment.milestone_id))
+        try:
+            with transaction.atomic():
+                orders.milestone_mark_funded(actor=SYSTEM, milestone=Milestone.objects.get(pk=payment.milestone_id))
+        except Conflict:
+            # Paid after the milestone or contract was dropped: record the money, flag it for a refund.
+            logger.error("payment %s captured for a milestone that cannot be funded", payment.pk)
+            audit_record(actor=SYSTEM, action="payment.needs_refund", object_type="payment", object_id=payment.pk,
+                         after={"reason": "milestone not fundable"})
     else:
         order = Order.objects.get(pk=payment.order_id)
         if order.status == OrderStatus.PENDING_PAYMENT:
@@ -406,6 +423,10 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
             payment = Payment.objects.select_for_update().get(pk=payment.pk)
             GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
                                            outcome="applied", payment=payment, body=text)
+            if event.gateway_payment_id and payment.gateway_payment_id and \
+                    event.gateway_payment_id != payment.gateway_payment_id:
+                _stale_attempt(payment, event)
+                return 200, "stale_attempt"
             before = payment.status, payment.refunded_amount
             if event.status == GatewayStatus.AUTHORIZED:
                 _capture(gateway, payment)
@@ -425,6 +446,26 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
                                        outcome="duplicate", body=text)
         return 200, "duplicate"
     return 200, "applied"
+
+
+def _stale_attempt(payment: Payment, event) -> None:
+    """A callback about an earlier attempt of this payment (the payer retried with another method or
+    gateway). Its failure is old news. Its success is money: apply it if nothing else succeeded, and
+    flag a second capture for a refund — never ignore it."""
+    if event.status != GatewayStatus.SUCCEEDED:
+        GatewayCallback.objects.filter(gateway=payment.gateway, dedupe_key=event.dedupe_key[:255],
+                                       outcome="applied").update(outcome="ignored")
+        return
+    if payment.status in (PaymentStatus.SUCCEEDED, *_REFUNDED):
+        logger.error("payment %s: an earlier attempt %s was captured too", payment.pk, event.gateway_payment_id)
+        audit_record(actor=SYSTEM, action="payment.needs_refund", object_type="payment", object_id=payment.pk,
+                     after={"reason": "second capture", "gateway_payment_id": event.gateway_payment_id})
+        return
+    payment.gateway_payment_id = event.gateway_payment_id
+    payment.save(update_fields=["gateway_payment_id", "updated_at"])
+    _apply(payment, GatewayPayment(gateway_payment_id=event.gateway_payment_id, status=event.status,
+                                   amount=event.amount or payment.amount, currency=payment.currency),
+           source="callback")
 
 
 def _capture(gateway: Gateway, payment: Payment) -> None:
