@@ -1,0 +1,58 @@
+"""Races on money with real threads and connections (committed data, the gamma marketplace)."""
+
+import threading
+
+from django.db import connection, transaction
+
+from osdm.audit.services import Actor
+from osdm.core.errors import ApplicationError
+from osdm.escrow.models import Escrow
+from osdm.escrow.services import escrow_release
+from osdm.ledger.models import Transfer
+from osdm.ledger.services import verify
+from osdm.payments import services as payments
+from osdm.payments.gateways.base import GatewayPayment, GatewayStatus
+from osdm.payments.models import Payment
+from tenants.services import tenant_run
+
+from .markets import service, user
+
+
+def test_twenty_simultaneous_releases_release_once(api, gamma, committed):
+    seller, buyer = user(api, gamma, seller=True), user(api, gamma)
+    gig = service(seller, gamma, packages=[{"tier": "basic", "title": "B", "price": 50000, "delivery_days": 2}])
+    order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                           "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+    with tenant_run(gamma.tenant), transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=order["payment"]["id"])
+        payments._apply(payment, GatewayPayment(gateway_payment_id="gw-race", status=GatewayStatus.SUCCEEDED,
+                                                amount=payment.amount, currency="SAR"), source="test")
+    with tenant_run(gamma.tenant):
+        escrow_id = Escrow.objects.get(order_id=order["id"]).pk
+
+    barrier = threading.Barrier(20)
+    results: list[str] = []
+
+    def release():
+        try:
+            with tenant_run(gamma.tenant):
+                escrow = Escrow.objects.get(pk=escrow_id)
+                barrier.wait()
+                escrow_release(escrow=escrow, actor=Actor.system("race"))
+                results.append("ok")
+        except ApplicationError as exc:
+            results.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=release) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 20
+    with tenant_run(gamma.tenant):
+        assert Escrow.objects.get(pk=escrow_id).status == "released"
+        assert Transfer.objects.filter(code="escrow.release", reference=str(escrow_id)).count() == 2  # two legs, once
+        assert verify() == []
+    assert seller.get("/api/v1/wallet/").json()["balances"][0]["available"] == 45000
