@@ -58,6 +58,10 @@ class Tenant(TenantMixin):
     # Digital products are delivered the moment they are paid: release their escrow then, unless the
     # marketplace prefers to hold it (for its dispute window) like services.
     escrow_release_products_on_payment = models.BooleanField(default=True)
+    # A dispute the seller does not answer within these days resolves by this rule.
+    dispute_response_days = models.PositiveIntegerField(default=3, validators=[MaxValueValidator(30)])
+    dispute_unanswered_outcome = models.CharField(max_length=8, default="refund",
+                                                  choices=[("refund", "Refund the buyer"), ("release", "Release")])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

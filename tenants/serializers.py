@@ -21,6 +21,8 @@ class TenantSettingsFields(serializers.Serializer):
     escrow_auto_release_days = serializers.IntegerField(min_value=0, max_value=90, required=False)
     dispute_window_days = serializers.IntegerField(min_value=0, max_value=90, required=False)
     escrow_release_products_on_payment = serializers.BooleanField(required=False)
+    dispute_response_days = serializers.IntegerField(min_value=1, max_value=30, required=False)
+    dispute_unanswered_outcome = serializers.ChoiceField(choices=["refund", "release"], required=False)
 
     def validate_timezone(self, value: str) -> str:
         import zoneinfo
@@ -55,7 +57,8 @@ class TenantSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "status", "domain", "api_base_url", "operator_email", "display_name_en", "display_name_ar",
                   "logo_url", "primary_color", "secondary_color", "default_locale", "supported_locales",
                   "currency", "timezone", "commission_bps", "escrow_auto_release_days", "dispute_window_days",
-                  "escrow_release_products_on_payment", "created_at", "updated_at", "suspended_at",
+                  "escrow_release_products_on_payment", "dispute_response_days", "dispute_unanswered_outcome",
+                  "created_at", "updated_at", "suspended_at",
                   "suspension_reason"]
 
     def get_api_base_url(self, tenant) -> str:

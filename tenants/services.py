@@ -31,6 +31,7 @@ SETTINGS_FIELDS = (
     "name", "operator_email", "display_name_en", "display_name_ar", "logo_url", "primary_color", "secondary_color",
     "default_locale", "supported_locales", "currency", "timezone", "commission_bps",
     "escrow_auto_release_days", "dispute_window_days", "escrow_release_products_on_payment",
+    "dispute_response_days", "dispute_unanswered_outcome",
 )
 _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 

@@ -257,3 +257,7 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert error["code"] == code, error
     return error
+
+
+# The sandbox gateway simulator, for money tests outside tests/payments/.
+from .payments.conftest import sandbox, sandbox_sim  # noqa: E402,F401

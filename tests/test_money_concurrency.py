@@ -56,3 +56,55 @@ def test_twenty_simultaneous_releases_release_once(api, gamma, committed):
         assert Transfer.objects.filter(code="escrow.release", reference=str(escrow_id)).count() == 2  # two legs, once
         assert verify() == []
     assert seller.get("/api/v1/wallet/").json()["balances"][0]["available"] == 45000
+
+
+def test_a_release_racing_a_dispute_ends_in_exactly_one(api, gamma, committed):
+    from osdm.accounts.models import User
+    from osdm.disputes.services import dispute_open
+    from osdm.escrow.services import escrow_release_by
+
+    seller, buyer = user(api, gamma, seller=True), user(api, gamma)
+    gig = service(seller, gamma, packages=[{"tier": "basic", "title": "B", "price": 30000, "delivery_days": 2}])
+    outcomes = []
+    for _ in range(3):  # a few rounds, so either side gets to win sometimes
+        order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                               "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+        with tenant_run(gamma.tenant), transaction.atomic():
+            payment = Payment.objects.select_for_update().get(pk=order["payment"]["id"])
+            payments._apply(payment, GatewayPayment(gateway_payment_id=f"gw-{payment.pk}",
+                                                    status=GatewayStatus.SUCCEEDED, amount=payment.amount,
+                                                    currency="SAR"), source="test")
+        with tenant_run(gamma.tenant):
+            escrow_id = Escrow.objects.get(order_id=order["id"]).pk
+        barrier = threading.Barrier(2)
+        results = {}
+
+        def act(kind):
+            try:
+                with tenant_run(gamma.tenant):
+                    escrow = Escrow.objects.get(pk=escrow_id)
+                    principal = User.objects.get(pk=buyer.user_id)
+                    barrier.wait()
+                    if kind == "release":
+                        escrow_release_by(escrow=escrow, principal=principal, actor=Actor.for_user(principal))
+                    else:
+                        dispute_open(actor=Actor.for_user(principal), escrow=escrow, principal=principal,
+                                     reason="quality", description="race")
+                    results[kind] = "ok"
+            except ApplicationError as exc:
+                results[kind] = exc.code
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=act, args=(kind,)) for kind in ("release", "dispute")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(results.values()).count("ok") == 1, results
+        with tenant_run(gamma.tenant):
+            status = Escrow.objects.get(pk=escrow_id).status
+        assert status == ("released" if results["release"] == "ok" else "disputed")
+        outcomes.append(status)
+    with tenant_run(gamma.tenant):
+        assert verify() == []

@@ -201,3 +201,17 @@ for _name, _description, _sample in (
     ("escrow.refunded", "Held money went back to the buyer.", {**_ESCROW_SAMPLE, "status": "refunded"}),
 ):
     register(EventType(name=_name, description=_description, properties=_ESCROW, sample=_sample, emitted_by="escrow"))
+
+
+_DISPUTE = {"id": STRING, "escrow_id": STRING, "order_id": STRING, "reason": STRING, "status": STRING,
+            "outcome": STRING, "refund_amount": INTEGER, "release_amount": INTEGER, "respond_by": NULLABLE_STRING}
+_DISPUTE_SAMPLE = {"id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "escrow_id": "3c2b1a0f-9e8d-4c7b-a6f5-e4d3c2b1a0f9",
+                   "order_id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d", "reason": "not_as_described", "status": "open",
+                   "outcome": "", "refund_amount": 0, "release_amount": 0, "respond_by": "2026-11-30T09:30:00Z"}
+for _name, _description, _sample in (
+    ("dispute.opened", "A buyer disputed a held escrow; the money is frozen.", _DISPUTE_SAMPLE),
+    ("dispute.resolved", "The operator (or the unanswered-dispute rule) decided: release, refund or split.",
+     {**_DISPUTE_SAMPLE, "status": "resolved", "outcome": "split", "refund_amount": 5000, "release_amount": 10000}),
+):
+    register(EventType(name=_name, description=_description, properties=_DISPUTE, sample=_sample,
+                       emitted_by="disputes"))

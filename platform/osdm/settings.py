@@ -82,6 +82,7 @@ TENANT_APPS = [
     "osdm.idempotency",
     "osdm.ledger",
     "osdm.escrow",
+    "osdm.disputes",
     "osdm.payments",
     "webhooks",
 ]
@@ -163,6 +164,7 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "payments.idempotency_purge", "schedule": 6 * 3600.0},
     # Deliveries not accepted within the marketplace's auto-release days.
     "escrow-auto-release": {"task": "escrow.auto_release", "schedule": 300.0},
+    "disputes-unanswered": {"task": "disputes.unanswered", "schedule": 900.0},
 }
 
 # --- outbound webhooks -----------------------------------------------------------------------------
@@ -277,6 +279,10 @@ SPECTACULAR_SETTINGS = {
         "ProposalStatusEnum": "osdm.orders.models.Proposal.Status",
         "MilestoneStatusEnum": "osdm.orders.models.MilestoneStatus",
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "EscrowStatusEnum": "osdm.escrow.models.EscrowStatus",
+        "DisputeStatusEnum": "osdm.disputes.models.DisputeStatus",
+        "PaymentStatusEnum": "osdm.payments.models.PaymentStatus",
+        "RefundStatusEnum": "osdm.payments.models.Refund.Status",
         "PackageTierEnum": "osdm.catalog.models.ServicePackage.Tier",
         "MarketEnum": "osdm.catalog.models.Market",
     },

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from osdm.accounts import views as accounts
 from osdm.audit import views as audit
 from osdm.catalog import views as catalog
+from osdm.disputes import views as disputes
 from osdm.escrow import views as escrow
 from osdm.files import views as files
 from osdm.orders import views as orders
@@ -63,6 +64,11 @@ api_v1 = [
     path("escrows/", escrow.EscrowListView.as_view(), name="escrows"),
     path("escrows/<uuid:escrow_id>/", escrow.EscrowDetailView.as_view(), name="escrow"),
     path("escrows/<uuid:escrow_id>/release", escrow.EscrowReleaseView.as_view()),
+    path("escrows/<uuid:escrow_id>/dispute", disputes.EscrowDisputeView.as_view()),
+    path("disputes/", disputes.DisputeListView.as_view(), name="disputes"),
+    path("disputes/<uuid:dispute_id>/", disputes.DisputeDetailView.as_view(), name="dispute"),
+    path("disputes/<uuid:dispute_id>/messages", disputes.DisputeMessagesView.as_view()),
+    path("disputes/<uuid:dispute_id>/resolve", disputes.DisputeResolveView.as_view()),
     path("wallet/", escrow.WalletView.as_view(), name="wallet"),
     path("wallet/transactions/", escrow.WalletTransactionsView.as_view(), name="wallet-transactions"),
     path("proposals/", orders.ProposalListView.as_view(), name="proposals"),

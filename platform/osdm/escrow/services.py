@@ -128,13 +128,15 @@ def _resolve_hold(escrow: Escrow, kind: str, code: str) -> None:
     transfers_apply(moves)
 
 
-def escrow_release(*, escrow: Escrow, actor: Actor) -> Escrow:
-    """Post the hold: the seller's share to their wallet, the commission to the marketplace."""
+def escrow_release(*, escrow: Escrow, actor: Actor, resolving_dispute: bool = False) -> Escrow:
+    """Post the hold: the seller's share to their wallet, the commission to the marketplace. A
+    disputed escrow is frozen: only the dispute's resolution releases it."""
     with transaction.atomic():
         escrow = _locked(escrow)
         if escrow.status == EscrowStatus.RELEASED:
             return escrow
-        if escrow.status != EscrowStatus.HELD:
+        allowed = (EscrowStatus.HELD, EscrowStatus.DISPUTED) if resolving_dispute else (EscrowStatus.HELD,)
+        if escrow.status not in allowed:
             raise Conflict(_("This escrow is %(status)s: it cannot be released.") % {"status": escrow.status},
                            code="invalid_transition")
         _resolve_hold(escrow, Transfer.Kind.POST_PENDING, "escrow.release")
@@ -245,6 +247,11 @@ def escrow_on_refund(*, payment, refunded_total: int, previous_total: int) -> No
     transfers_apply([Move(id=transfer_id("refund.paid", payment.pk, refunded_total), kind=Transfer.Kind.POSTED,
                           code="refund.paid", amount=amount, debit=accounts["buyer"],
                           credit=clearing(escrow.currency, payment.gateway), reference=str(escrow.order_id))])
+
+
+def escrow_freeze(*, escrow: Escrow, actor: Actor) -> Escrow:
+    """A dispute is opened: nothing moves until it is resolved (the caller holds the row lock)."""
+    return _move(escrow, EscrowStatus.DISPUTED, actor=actor, event=None)
 
 
 def escrow_cancel(*, order) -> None:

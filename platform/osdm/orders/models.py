@@ -43,7 +43,8 @@ ORDER_TRANSITIONS: dict[str, dict[str, set[str]]] = {
     OrderKind.SERVICE: {
         OrderStatus.PENDING_PAYMENT: {OrderStatus.IN_PROGRESS, OrderStatus.CANCELLED},
         OrderStatus.IN_PROGRESS: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
-        OrderStatus.DELIVERED: {OrderStatus.COMPLETED, OrderStatus.IN_PROGRESS},  # accept, or revision
+        # accept, revision, or cancelled when a dispute refunds the buyer
+        OrderStatus.DELIVERED: {OrderStatus.COMPLETED, OrderStatus.IN_PROGRESS, OrderStatus.CANCELLED},
         OrderStatus.COMPLETED: set(),
         OrderStatus.CANCELLED: set(),
     },
@@ -65,8 +66,9 @@ class MilestoneStatus(models.TextChoices):
 
 MILESTONE_TRANSITIONS: dict[str, set[str]] = {
     MilestoneStatus.PENDING_FUNDING: {MilestoneStatus.FUNDED, MilestoneStatus.CANCELLED},
-    MilestoneStatus.FUNDED: {MilestoneStatus.DELIVERED},
-    MilestoneStatus.DELIVERED: {MilestoneStatus.ACCEPTED, MilestoneStatus.FUNDED},  # accept, or revision
+    # cancelled from funded or delivered only when a dispute refunds it
+    MilestoneStatus.FUNDED: {MilestoneStatus.DELIVERED, MilestoneStatus.CANCELLED},
+    MilestoneStatus.DELIVERED: {MilestoneStatus.ACCEPTED, MilestoneStatus.FUNDED, MilestoneStatus.CANCELLED},
     MilestoneStatus.ACCEPTED: set(),
     MilestoneStatus.CANCELLED: set(),
 }
