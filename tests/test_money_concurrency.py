@@ -79,7 +79,7 @@ def test_a_release_racing_a_dispute_ends_in_exactly_one(api, gamma, committed):
         barrier = threading.Barrier(2)
         results = {}
 
-        def act(kind):
+        def act(kind, escrow_id=escrow_id, barrier=barrier, results=results):
             try:
                 with tenant_run(gamma.tenant):
                     escrow = Escrow.objects.get(pk=escrow_id)
