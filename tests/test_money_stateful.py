@@ -17,7 +17,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from osdm.accounts.models import SellerProfile, User
@@ -34,7 +35,7 @@ from osdm.ledger.services import verify
 from osdm.orders import services as orders
 from osdm.orders.models import Milestone, Order
 from osdm.payments import services as payments
-from osdm.payments.gateways.base import GatewayStatus, Method, PaymentRequest
+from osdm.payments.gateways.base import Method, PaymentRequest
 from osdm.payments.models import Payment
 from tenants.services import tenant_run
 
