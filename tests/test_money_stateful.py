@@ -10,6 +10,7 @@ transfer is resolved twice (a unique constraint, checked by verify()).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import timedelta
 
@@ -128,11 +129,9 @@ class Books(RuleBasedStateMachine):
     def deliver(self, data):
         order = Order.objects.get(pk=data.draw(st.sampled_from(self.orders + self.contracts)))
         milestone = order.milestones.filter(status="funded").first()
-        try:
+        with contextlib.suppress(ApplicationError):  # not deliverable now: the guard said so, nothing moved
             orders.order_deliver(actor=SYSTEM, order=order, principal=self.seller, message="m",
                                  milestone_id=milestone.pk if milestone else None)
-        except ApplicationError:
-            pass  # not deliverable now: the guard said so, and nothing moved
 
     @precondition(lambda self: self.orders or self.contracts)
     @rule(data=st.data())
@@ -159,10 +158,8 @@ class Books(RuleBasedStateMachine):
         if payment is None or payment.refundable <= 0:
             return
         amount = max(1, int(payment.refundable * share))
-        try:
+        with contextlib.suppress(ApplicationError):  # e.g. the seller spent what a clawback would take
             payments.refund_create(actor=SYSTEM, payment=payment, amount=amount, reason="h")
-        except ApplicationError:
-            pass  # e.g. the seller already spent what a released escrow would take back
 
     @precondition(lambda self: self.orders or self.contracts)
     @rule(data=st.data(), outcome=st.sampled_from(["release", "refund", "split"]), share=st.floats(0.01, 0.99))
@@ -202,6 +199,6 @@ def test_random_money_histories_keep_the_books(alpha, sandbox):
                                    credentials={"secret_key": SANDBOX_KEY, "webhook_secret": SANDBOX_WEBHOOK_SECRET},
                                    base_url=sandbox.url)
         Books.sim = sandbox
-        machine = settings(max_examples=20, stateful_step_count=25, deadline=None,
+        machine = settings(max_examples=15, stateful_step_count=20, deadline=None,
                            suppress_health_check=list(HealthCheck))(Books)
         machine.TestCase().runTest()
