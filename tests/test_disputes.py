@@ -119,3 +119,20 @@ def test_disputes_are_private(api, alpha, beta, paid_service):
     assert api(alpha, alpha.secret_key).get("/api/v1/disputes/?status=open").json()["results"]
     assert_error(buyer.get("/api/v1/disputes/?status=maybe"), 400)
     assert_error(_open(buyer, escrow, reason="boredom"), 400)
+
+
+def test_reconciliation_compares_the_books_with_the_gateway(api, alpha, paid_service, sandbox):
+    from django.core.management import call_command
+
+    _, _, _, _, gateway_id = paid_service
+    operator = api(alpha, alpha.secret_key)
+    report = operator.get("/api/v1/reconciliation").json()
+    assert report["ok"] is True and report["checked_payments"] >= 1 and report["ledger"] == []
+    sandbox.payments[gateway_id]["refunded"] = 100  # the gateway says something we never recorded
+    sandbox.payments[gateway_id]["status"] = "partially_refunded"
+    mismatch = operator.get("/api/v1/reconciliation").json()
+    assert mismatch["ok"] is False
+    assert any("refunded 100 at the gateway" in g["problem"] for g in mismatch["gateways"])
+    assert_error(user(api, alpha).get("/api/v1/reconciliation"), 403)
+    with pytest.raises(SystemExit):
+        call_command("ledger_verify", "--tenant", alpha.tenant.slug)

@@ -9,8 +9,10 @@ from osdm.catalog import views as catalog
 from osdm.disputes import views as disputes
 from osdm.escrow import views as escrow
 from osdm.files import views as files
+from osdm.ledger import views as ledger
 from osdm.orders import views as orders
 from osdm.payments import views as payments
+from osdm.payouts import views as payouts
 from tenants import views as tenants
 from webhooks import views as webhooks
 
@@ -69,8 +71,18 @@ api_v1 = [
     path("disputes/<uuid:dispute_id>/", disputes.DisputeDetailView.as_view(), name="dispute"),
     path("disputes/<uuid:dispute_id>/messages", disputes.DisputeMessagesView.as_view()),
     path("disputes/<uuid:dispute_id>/resolve", disputes.DisputeResolveView.as_view()),
+    path("reconciliation", ledger.ReconciliationView.as_view(), name="reconciliation"),
     path("wallet/", escrow.WalletView.as_view(), name="wallet"),
     path("wallet/transactions/", escrow.WalletTransactionsView.as_view(), name="wallet-transactions"),
+    path("payout-destinations/", payouts.PayoutDestinationListView.as_view(), name="payout-destinations"),
+    path("payout-destinations/<uuid:destination_id>/", payouts.PayoutDestinationDetailView.as_view()),
+    path("withdrawals/", payouts.WithdrawalListView.as_view(), name="withdrawals"),
+    path("withdrawals/<uuid:withdrawal_id>/", payouts.WithdrawalDetailView.as_view(), name="withdrawal"),
+    path("withdrawals/<uuid:withdrawal_id>/approve", payouts.WithdrawalApproveView.as_view()),
+    path("withdrawals/<uuid:withdrawal_id>/reject", payouts.WithdrawalRejectView.as_view()),
+    path("withdrawals/<uuid:withdrawal_id>/mark-returned", payouts.WithdrawalMarkReturnedView.as_view()),
+    path("withdrawals/<uuid:withdrawal_id>/sync", payouts.WithdrawalSyncView.as_view()),
+    path("payout-policy", payouts.PayoutPolicyView.as_view(), name="payout-policy"),
     path("proposals/", orders.ProposalListView.as_view(), name="proposals"),
     path("proposals/<uuid:proposal_id>/accept", orders.ProposalAcceptView.as_view()),
     path("proposals/<uuid:proposal_id>/decline", orders.ProposalDeclineView.as_view()),
