@@ -215,3 +215,47 @@ for _name, _description, _sample in (
 ):
     register(EventType(name=_name, description=_description, properties=_DISPUTE, sample=_sample,
                        emitted_by="disputes"))
+
+
+_WITHDRAWAL = {"id": STRING, "seller_id": STRING, "destination_id": STRING, "iban_last4": STRING, "bank_name": STRING,
+               "amount": INTEGER, "currency": STRING, "status": STRING, "gateway": STRING,
+               "gateway_payout_id": STRING, "failure_code": STRING, "failure_reason": STRING,
+               "created_at": STRING}
+_WITHDRAWAL_SAMPLE = {"id": "7d6c5b4a-3f2e-4d1c-9b0a-8f7e6d5c4b3a", "seller_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+                      "destination_id": "5e4d3c2b-1a0f-4e9d-8c7b-6a5f4e3d2c1b", "iban_last4": "7519",
+                      "bank_name": "Al Rajhi Bank", "amount": 25000, "currency": "SAR", "status": "requested",
+                      "gateway": "", "gateway_payout_id": "", "failure_code": "", "failure_reason": "",
+                      "created_at": "2026-11-27T09:30:00Z"}
+_WITHDRAWAL_SENT = {**_WITHDRAWAL_SAMPLE, "gateway": "moyasar", "gateway_payout_id": "ac2cc6d8-1ffa-48e9-a6eb-d4e98dbdb8ec"}
+for _name, _description, _sample in (
+    ("withdrawal.requested", "A seller asked to withdraw: the amount left their wallet and is in transit.",
+     _WITHDRAWAL_SAMPLE),
+    ("withdrawal.approved", "The operator (or the auto-approval rule) approved a withdrawal; it is being paid out.",
+     {**_WITHDRAWAL_SAMPLE, "status": "approved", "gateway": "moyasar"}),
+    ("withdrawal.paid", "The gateway reports the payout to the seller's bank account done.",
+     {**_WITHDRAWAL_SENT, "status": "paid"}),
+    ("withdrawal.failed", "The gateway could not pay the withdrawal out; the money is back in the wallet.",
+     {**_WITHDRAWAL_SENT, "status": "failed", "failure_code": "beneficiary_account_invalid",
+      "failure_reason": "Beneficiary account is invalid or closed"}),
+    ("withdrawal.rejected", "The operator refused a withdrawal; the money is back in the wallet.",
+     {**_WITHDRAWAL_SAMPLE, "status": "rejected"}),
+    ("withdrawal.returned", "The bank sent a paid withdrawal back; the money is back in the wallet.",
+     {**_WITHDRAWAL_SENT, "status": "returned", "failure_code": "returned",
+      "failure_reason": "Returned by the beneficiary bank"}),
+):
+    register(EventType(name=_name, description=_description, properties=_WITHDRAWAL, sample=_sample,
+                       emitted_by="payouts"))
+
+
+_REVIEW = {"id": STRING, "order_id": STRING, "listing_id": STRING, "author_id": STRING, "subject_id": STRING,
+           "role": STRING, "rating": INTEGER, "status": STRING}
+_REVIEW_SAMPLE = {"id": "7d6c5b4a-3f2e-4d1c-9b8a-7f6e5d4c3b2a", "order_id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d",
+                  "listing_id": "2f0d9c8e-3b1a-4e5f-9a7b-6c5d4e3f2a1b", "author_id": "5b0c2f9e-8d1e-4f55-9b57-0a3e1c2d4f60",
+                  "subject_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "role": "buyer", "rating": 5, "status": "blind"}
+for _name, _description, _sample in (
+    ("review.created", "A party reviewed a completed order (hidden until both reviewed or 14 days passed).",
+     _REVIEW_SAMPLE),
+    ("review.published", "A review became visible.", {**_REVIEW_SAMPLE, "status": "published"}),
+):
+    register(EventType(name=_name, description=_description, properties=_REVIEW, sample=_sample,
+                       emitted_by="reviews"))

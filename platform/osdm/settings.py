@@ -82,7 +82,9 @@ TENANT_APPS = [
     "osdm.idempotency",
     "osdm.ledger",
     "osdm.escrow",
+    "osdm.payouts",
     "osdm.disputes",
+    "osdm.reviews",
     "osdm.payments",
     "webhooks",
 ]
@@ -165,6 +167,9 @@ CELERY_BEAT_SCHEDULE = {
     # Deliveries not accepted within the marketplace's auto-release days.
     "escrow-auto-release": {"task": "escrow.auto_release", "schedule": 300.0},
     "disputes-unanswered": {"task": "disputes.unanswered", "schedule": 900.0},
+    "reviews-unblind": {"task": "reviews.unblind", "schedule": 3600.0},
+    # Approved withdrawals: send the unsent, apply what the gateway says about the sent (no payout webhooks).
+    "payouts-sync": {"task": "payouts.sync", "schedule": 60.0},
 }
 
 # --- outbound webhooks -----------------------------------------------------------------------------
@@ -282,6 +287,7 @@ SPECTACULAR_SETTINGS = {
         "EscrowStatusEnum": "osdm.escrow.models.EscrowStatus",
         "DisputeStatusEnum": "osdm.disputes.models.DisputeStatus",
         "PaymentStatusEnum": "osdm.payments.models.PaymentStatus",
+        "ReviewStatusEnum": "osdm.reviews.models.Review.Status",
         "RefundStatusEnum": "osdm.payments.models.Refund.Status",
         "PackageTierEnum": "osdm.catalog.models.ServicePackage.Tier",
         "MarketEnum": "osdm.catalog.models.Market",

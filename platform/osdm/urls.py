@@ -13,6 +13,7 @@ from osdm.ledger import views as ledger
 from osdm.orders import views as orders
 from osdm.payments import views as payments
 from osdm.payouts import views as payouts
+from osdm.reviews import views as reviews
 from tenants import views as tenants
 from webhooks import views as webhooks
 
@@ -83,6 +84,10 @@ api_v1 = [
     path("withdrawals/<uuid:withdrawal_id>/mark-returned", payouts.WithdrawalMarkReturnedView.as_view()),
     path("withdrawals/<uuid:withdrawal_id>/sync", payouts.WithdrawalSyncView.as_view()),
     path("payout-policy", payouts.PayoutPolicyView.as_view(), name="payout-policy"),
+    path("orders/<uuid:order_id>/reviews", reviews.OrderReviewsView.as_view()),
+    path("reviews/", reviews.ReviewListView.as_view(), name="reviews"),
+    path("reviews/<uuid:review_id>/reply", reviews.ReviewReplyView.as_view()),
+    path("reviews/<uuid:review_id>/hide", reviews.ReviewHideView.as_view()),
     path("proposals/", orders.ProposalListView.as_view(), name="proposals"),
     path("proposals/<uuid:proposal_id>/accept", orders.ProposalAcceptView.as_view()),
     path("proposals/<uuid:proposal_id>/decline", orders.ProposalDeclineView.as_view()),

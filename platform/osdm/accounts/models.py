@@ -66,6 +66,9 @@ class SellerProfile(models.Model):
     bio = models.TextField(max_length=5000, blank=True)
     country = models.CharField(max_length=2)  # ISO 3166-1 alpha-2
     avatar_url = models.URLField(max_length=500, blank=True)
+    # From the published reviews buyers wrote of this seller (osdm.reviews keeps them exact).
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

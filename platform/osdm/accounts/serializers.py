@@ -8,9 +8,15 @@ from .models import SellerProfile, User
 
 
 class SellerProfileSerializer(serializers.ModelSerializer):
+    rating = serializers.SerializerMethodField()
+
     class Meta:
         model = SellerProfile
-        fields = ["display_name", "bio", "country", "avatar_url", "created_at", "updated_at"]
+        fields = ["display_name", "bio", "country", "avatar_url", "rating", "rating_count", "created_at",
+                  "updated_at"]
+
+    def get_rating(self, profile) -> float | None:
+        return round(profile.rating_sum / profile.rating_count, 2) if profile.rating_count else None
 
 
 class UserSerializer(serializers.ModelSerializer):
