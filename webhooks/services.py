@@ -39,6 +39,9 @@ MAX_RETRY_AFTER = 24 * 3600
 
 # --- publishing --------------------------------------------------------------------------------
 
+# Called with each event inside its transaction (notifications register here): same all-or-nothing.
+EVENT_HOOKS: list = []
+
 
 def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[WebhookEndpoint] | None = None) -> Event:
     """Record an event and its deliveries in the caller's transaction; send after commit.
@@ -51,6 +54,8 @@ def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[Webh
     spec.validator.validate(data)
     with transaction.atomic():
         event = Event.objects.create(type=event_type, version=spec.version, data=data)
+        for hook in EVENT_HOOKS:
+            hook(event)
         if endpoints is None:
             endpoints = list(WebhookEndpoint.objects.filter(enabled=True).filter(
                 Q(event_types=[]) | Q(event_types__contains=[event_type])))

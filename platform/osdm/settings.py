@@ -84,6 +84,7 @@ TENANT_APPS = [
     "osdm.escrow",
     "osdm.disputes",
     "osdm.reviews",
+    "osdm.notifications",
     "osdm.payments",
     "webhooks",
 ]

@@ -1,0 +1,26 @@
+from rest_framework import serializers
+
+from osdm.core.serializers import StrictInputSerializer
+
+from .models import Notification, NotificationPreference
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "data", "read_at", "created_at"]
+
+
+class PreferenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NotificationPreference
+        fields = ["kind", "in_app", "email"]
+
+
+class PreferenceInput(StrictInputSerializer):
+    in_app = serializers.BooleanField()
+    email = serializers.BooleanField()
+
+
+class ReadInput(StrictInputSerializer):
+    ids = serializers.ListField(child=serializers.UUIDField(), max_length=500, required=False)

@@ -1,0 +1,134 @@
+"""Turning events into notifications: in-app rows in the event's own transaction, e-mails queued
+after commit (sent by Celery), each in the recipient's language and per their preferences."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from osdm.payments.gateways.base import EXPONENTS
+
+from .models import Notification, NotificationPreference
+from .templates import CURRENCY_NAMES, OUTCOMES, TEMPLATES
+
+logger = logging.getLogger(__name__)
+
+
+def money(amount: int | None, currency: str | None, locale: str) -> str:
+    if amount is None or not currency:
+        return ""
+    exponent = EXPONENTS.get(currency, 2)
+    value = f"{amount / 10 ** exponent:,.{exponent}f}"
+    return f"{value} {CURRENCY_NAMES.get(locale, {}).get(currency, currency)}"
+
+
+def _recipients(event_type: str, data: dict) -> list:
+    spec = TEMPLATES[event_type]
+    ids = {data.get(field) for field in spec["to"] if data.get(field)}
+    if event_type.startswith("dispute.") and not ids:
+        from osdm.disputes.models import Dispute
+
+        dispute = Dispute.objects.filter(pk=data.get("id")).first()
+        if dispute:
+            ids = {str(dispute.buyer_id), str(dispute.seller_id)} if event_type == "dispute.resolved" \
+                else {str(dispute.seller_id)}
+    if event_type == "payment.failed" and not ids:
+        from osdm.payments.models import Payment
+
+        payment = Payment.objects.filter(pk=data.get("id")).first()
+        ids = {str(payment.payer_id)} if payment else set()
+    return sorted(ids)
+
+
+def _render(event_type: str, data: dict, locale: str) -> tuple[str, str]:
+    title, body = TEMPLATES[event_type][locale if locale in ("ar", "en") else "en"]
+    fields = {**data, "amount": money(data.get("total") or data.get("amount"), data.get("currency"), locale),
+              "outcome": OUTCOMES.get(locale, OUTCOMES["en"]).get(data.get("outcome", ""), data.get("outcome", ""))}
+    return title.format_map(_Safe(fields)), body.format_map(_Safe(fields))
+
+
+class _Safe(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def notify_for_event(event) -> list[Notification]:
+    """The EVENT_HOOKS entry: called by webhooks.event_publish inside the event's transaction."""
+    if event.type not in TEMPLATES or connection.schema_name == "public":
+        return []
+    from osdm.accounts.models import User
+
+    recipients = list(User.objects.filter(pk__in=[_uuid(i) for i in _recipients(event.type, event.data)
+                                                  if _uuid(i)], is_active=True))
+    if not recipients:
+        return []
+    prefs = {(p.user_id, p.kind): p for p in NotificationPreference.objects.filter(user__in=recipients,
+                                                                                  kind=event.type)}
+    created, emails = [], []
+    for user in recipients:
+        pref = prefs.get((user.pk, event.type))
+        in_app, email = (pref.in_app, pref.email) if pref else (True, True)
+        if not (in_app or email):
+            continue
+        title, body = _render(event.type, event.data, user.locale)
+        notification = Notification(user=user, kind=event.type, title=title, body=body,
+                                    data={k: v for k, v in event.data.items() if k.endswith("id") or k == "number"},
+                                    in_app=in_app)
+        created.append(notification)
+        if email:
+            emails.append(notification.pk)
+    Notification.objects.bulk_create(created)
+    if emails:
+        schema = connection.schema_name
+        transaction.on_commit(lambda: _queue_emails(emails, schema))
+    return created
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def _queue_emails(ids: list, schema: str) -> None:
+    from django_tenants.utils import schema_context
+
+    from .tasks import send_email
+
+    with schema_context(schema):
+        for notification_id in ids:
+            try:
+                send_email.apply_async((str(notification_id),))
+            except Exception:  # the broker is down: the in-app notification is there; the e-mail is lost
+                logger.warning("could not queue the e-mail of notification %s", notification_id)
+
+
+def email_send(*, notification_id) -> bool:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    notification = Notification.objects.select_related("user").filter(pk=notification_id, emailed_at__isnull=True
+                                                                       ).first()
+    if notification is None:
+        return False
+    send_mail(subject=notification.title, message=notification.body, from_email=settings.DEFAULT_FROM_EMAIL,
+              recipient_list=[notification.user.email])
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return True
+
+
+def mark_read(*, user, notification_ids: list | None = None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())
+
+
+def preference_set(*, user, kind: str, in_app: bool, email: bool) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, kind=kind, defaults={"in_app": in_app, "email": email})
+    return preference

@@ -1,0 +1,80 @@
+"""Notifications: the parties of an event hear of it, in their own language, as they prefer."""
+
+import pytest
+from django.core import mail
+
+from osdm.notifications.models import Notification
+from osdm.notifications.services import email_send
+from tenants.services import tenant_run
+
+from .conftest import assert_error, register
+from .markets import service, user
+from .test_money import _pay
+
+pytestmark = pytest.mark.django_db
+
+
+def _arabic_buyer(api, market):
+    body = register(api(market), "arabic-buyer@example.com", locale="ar")
+    client = api(market, body["tokens"]["access"])
+    client.user_id = body["user"]["id"]
+    return client
+
+
+def test_order_events_notify_each_party_in_their_language(api, alpha):
+    seller = user(api, alpha, seller=True)
+    seller.patch("/api/v1/me", {"locale": "en"})
+    buyer = _arabic_buyer(api, alpha)
+    gig = service(seller, alpha, packages=[{"tier": "basic", "title": "B", "price": 15000, "delivery_days": 3}])
+    order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                           "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+    seller_inbox = seller.get("/api/v1/notifications/").json()["results"]
+    assert seller_inbox[0]["kind"] == "order.created"
+    assert seller_inbox[0]["title"] == f"New order #{order['number']}"
+    assert "150.00 SAR" in seller_inbox[0]["body"]
+    _pay(alpha, order["payment"]["id"])
+    buyer_inbox = buyer.get("/api/v1/notifications/").json()["results"]
+    paid = next(n for n in buyer_inbox if n["kind"] == "order.paid")
+    assert paid["title"] == f"تم دفع الطلب رقم {order['number']}"
+    assert "150.00 ر.س" in paid["body"]
+    assert paid["data"]["id"] == order["id"]
+    # e-mail, in the same language, sent by the task
+    with tenant_run(alpha.tenant):
+        notification = Notification.objects.get(pk=paid["id"])
+        assert email_send(notification_id=notification.pk) is True
+        assert email_send(notification_id=notification.pk) is False  # once
+    assert mail.outbox[-1].subject == paid["title"] and mail.outbox[-1].to == ["arabic-buyer@example.com"]
+    # nobody else hears of it
+    assert user(api, alpha).get("/api/v1/notifications/").json()["results"] == []
+
+
+def test_read_marks_and_preferences(api, alpha):
+    seller = user(api, alpha, seller=True)
+    buyer = user(api, alpha)
+    gig = service(seller, alpha)
+    body = {"listing_id": gig["id"], "package": "basic", "requirements": [{"question": "Brand name?", "answer": "x"}]}
+    buyer.post("/api/v1/orders/", body)
+    unread = seller.get("/api/v1/notifications/?unread=true").json()["results"]
+    assert len(unread) == 1
+    assert seller.post("/api/v1/notifications/read", {"ids": [unread[0]["id"]]}).json() == {"marked": 1}
+    assert seller.get("/api/v1/notifications/?unread=true").json()["results"] == []
+    prefs = seller.get("/api/v1/notification-preferences/").json()["results"]
+    assert {"kind": "order.created", "in_app": True, "email": True} in prefs
+    assert seller.put("/api/v1/notification-preferences/order.created", {"in_app": False, "email": False}).status_code == 200
+    buyer.post("/api/v1/orders/", body)
+    assert seller.get("/api/v1/notifications/?unread=true").json()["results"] == []
+    assert_error(seller.put("/api/v1/notification-preferences/nonsense", {"in_app": True, "email": True}), 404)
+    assert_error(seller.put("/api/v1/notification-preferences/order.paid", {"in_app": "sometimes"}), 400)
+    assert_error(api(alpha, alpha.secret_key).get("/api/v1/notifications/"), 403)
+
+
+def test_notifications_never_cross_tenants(api, alpha, beta):
+    seller = user(api, alpha, seller=True)
+    buyer = user(api, alpha)
+    gig = service(seller, alpha)
+    buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                   "requirements": [{"question": "Brand name?", "answer": "x"}]})
+    assert user(api, beta).get("/api/v1/notifications/").json()["results"] == []
+    with tenant_run(beta.tenant):
+        assert not Notification.objects.filter(kind="order.created", data__id__isnull=False,
+                                               user_id=seller.user_id).exists()
