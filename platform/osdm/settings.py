@@ -85,6 +85,7 @@ TENANT_APPS = [
     "osdm.disputes",
     "osdm.reviews",
     "osdm.notifications",
+    "osdm.analytics",
     "osdm.payments",
     "webhooks",
 ]

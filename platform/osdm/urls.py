@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from osdm.accounts import views as accounts
+from osdm.analytics import views as analytics
 from osdm.audit import views as audit
 from osdm.catalog import views as catalog
 from osdm.disputes import views as disputes
@@ -76,6 +77,9 @@ api_v1 = [
     path("wallet/", escrow.WalletView.as_view(), name="wallet"),
     path("wallet/transactions/", escrow.WalletTransactionsView.as_view(), name="wallet-transactions"),
     path("orders/<uuid:order_id>/reviews", reviews.OrderReviewsView.as_view()),
+    path("dashboards/overview", analytics.OverviewView.as_view(), name="dashboard-overview"),
+    path("dashboards/seller", analytics.SellerDashboardView.as_view(), name="dashboard-seller"),
+    path("dashboards/buyer", analytics.BuyerDashboardView.as_view(), name="dashboard-buyer"),
     path("notifications/", notifications.NotificationListView.as_view(), name="notifications"),
     path("notifications/read", notifications.NotificationReadView.as_view()),
     path("notification-preferences/", notifications.PreferenceListView.as_view()),
