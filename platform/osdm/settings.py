@@ -236,6 +236,19 @@ OSDM_UPLOAD_PATHS = ("/api/v1/files/",)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # larger uploads spool to a temporary file
 MEDIA_ROOT = env("OSDM_MEDIA_ROOT", str(ROOT_DIR / ".osdm" / "media"))
 MEDIA_URL = "/media/"  # never served directly: downloads go through the API, which checks who may read
+# Local disk by default; any S3-compatible store (AWS, MinIO, Cloudflare R2...) with OSDM_STORAGE=s3.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if env("OSDM_STORAGE", "local") == "s3":
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env("OSDM_S3_BUCKET"), "endpoint_url": env("OSDM_S3_ENDPOINT_URL"),
+        "region_name": env("OSDM_S3_REGION"), "access_key": env("OSDM_S3_ACCESS_KEY"),
+        "secret_key": env("OSDM_S3_SECRET_KEY"), "default_acl": "private", "querystring_auth": True,
+        "file_overwrite": False}}
+# How long a signed download link works.
+OSDM_DOWNLOAD_LINK_SECONDS = env_int("OSDM_DOWNLOAD_LINK_SECONDS", 300)
 
 # Rates are read on every request, so they can be tuned (and tested) without a restart of the class.
 OSDM_THROTTLE_RATES = {

@@ -44,6 +44,8 @@ api_v1 = [
     path("files/", files.FileUploadView.as_view(), name="files"),
     path("files/<uuid:file_id>/", files.FileDetailView.as_view(), name="file"),
     path("files/<uuid:file_id>/download", files.FileDownloadView.as_view(), name="file-download"),
+    path("files/<uuid:file_id>/link", files.FileLinkView.as_view(), name="file-link"),
+    path("files/<uuid:file_id>/thumbnail", files.FileThumbnailView.as_view(), name="file-thumbnail"),
     path("orders/", orders.OrderListCreateView.as_view(), name="orders"),
     path("orders/<uuid:order_id>/", orders.OrderDetailView.as_view(), name="order"),
     path("orders/<uuid:order_id>/deliver", orders.OrderDeliverView.as_view()),

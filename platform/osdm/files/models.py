@@ -27,6 +27,9 @@ class StoredFile(models.Model):
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
     storage_key = models.CharField(max_length=500, unique=True)
+    thumbnail_key = models.CharField(max_length=500, blank=True)  # images: a 320 px JPEG beside the original
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,7 @@ from .models import StoredFile
 class StoredFileSerializer(serializers.ModelSerializer):
     class Meta:
         model = StoredFile
-        fields = ["id", "name", "purpose", "content_type", "size", "sha256", "created_at"]
+        fields = ["id", "name", "purpose", "content_type", "size", "sha256", "width", "height", "created_at"]
 
 
 class UploadInput(serializers.Serializer):

@@ -52,6 +52,32 @@ def _sniff(head: bytes, name: str) -> str:
     return "application/octet-stream"
 
 
+THUMBNAIL_SIZE = (320, 320)
+
+
+def _image_facts(upload) -> dict | None:
+    """Width, height and a JPEG thumbnail, or None when Pillow cannot read the image."""
+    from io import BytesIO
+
+    from django.core.files.base import ContentFile
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        upload.seek(0)
+        with Image.open(upload) as img:
+            img.load()
+            width, height = img.size
+            thumb = img.convert("RGB")
+            thumb.thumbnail(THUMBNAIL_SIZE)
+            buffer = BytesIO()
+            thumb.save(buffer, "JPEG", quality=82)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+    finally:
+        upload.seek(0)
+    return {"width": width, "height": height, "thumbnail": ContentFile(buffer.getvalue())}
+
+
 def file_upload(*, actor: Actor, owner, upload, purpose: str) -> StoredFile:
     limit = settings.OSDM_MAX_UPLOAD_BYTES if purpose != StoredFile.Purpose.IMAGE else settings.OSDM_MAX_IMAGE_BYTES
     if upload.size > limit:
@@ -73,15 +99,25 @@ def file_upload(*, actor: Actor, owner, upload, purpose: str) -> StoredFile:
     upload.seek(0)
     file_id = uuid.uuid4()
     key = f"tenants/{connection.schema_name}/{purpose}/{file_id}/{name}"
+    image = _image_facts(upload) if content_type.startswith("image/") and content_type != "image/svg+xml" else None
+    if purpose == StoredFile.Purpose.IMAGE and image is None:
+        raise ValidationFailed(_("This image cannot be read."), code="file_type_not_allowed",
+                               fields={"file": [_("Not a readable image.")]})
     stored_key = default_storage.save(key, File(upload))
+    thumbnail_key = ""
+    if image is not None:
+        thumbnail_key = default_storage.save(f"{key}.thumb.jpg", image["thumbnail"])
     try:
         with transaction.atomic():
             stored = StoredFile.objects.create(
                 id=file_id, owner=owner, purpose=purpose, name=name, content_type=content_type, size=upload.size,
-                sha256=digest.hexdigest(), storage_key=stored_key)
+                sha256=digest.hexdigest(), storage_key=stored_key, thumbnail_key=thumbnail_key,
+                width=image["width"] if image else None, height=image["height"] if image else None)
             audit_record(actor=actor, action="file.uploaded", object_type="file", object_id=stored.id,
                          after={"name": name, "purpose": purpose, "size": upload.size, "content_type": content_type})
     except Exception:
         default_storage.delete(stored_key)  # no orphan on disk when the row is not written
+        if thumbnail_key:
+            default_storage.delete(thumbnail_key)
         raise
     return stored
