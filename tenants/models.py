@@ -23,6 +23,7 @@ RESERVED_SLUGS = frozenset({
     "template", "tenant-template", "osdm", "support", "help", "billing", "dashboard", "console",
 })
 LOCALES = ("ar", "en")
+DISPUTE_UNANSWERED_OUTCOMES = (("refund", "Refund the buyer"), ("release", "Release to the seller"))
 # ISO 4217 currencies we serve, with their minor-unit exponent (KWD, BHD and OMR have three).
 CURRENCIES = {"SAR": 2, "AED": 2, "KWD": 3, "BHD": 3, "OMR": 3, "QAR": 2, "EGP": 2, "JOD": 3, "USD": 2,
               "EUR": 2, "GBP": 2}
@@ -60,8 +61,7 @@ class Tenant(TenantMixin):
     escrow_release_products_on_payment = models.BooleanField(default=True)
     # A dispute the seller does not answer within these days resolves by this rule.
     dispute_response_days = models.PositiveIntegerField(default=3, validators=[MaxValueValidator(30)])
-    dispute_unanswered_outcome = models.CharField(max_length=8, default="refund",
-                                                  choices=[("refund", "Refund the buyer"), ("release", "Release")])
+    dispute_unanswered_outcome = models.CharField(max_length=8, default="refund", choices=DISPUTE_UNANSWERED_OUTCOMES)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

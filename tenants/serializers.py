@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from osdm.core.serializers import StrictInputSerializer
 
-from .models import CURRENCIES, LOCALES, SecretKey, Tenant
+from .models import CURRENCIES, DISPUTE_UNANSWERED_OUTCOMES, LOCALES, SecretKey, Tenant
 
 
 class TenantSettingsFields(serializers.Serializer):
@@ -22,7 +22,7 @@ class TenantSettingsFields(serializers.Serializer):
     dispute_window_days = serializers.IntegerField(min_value=0, max_value=90, required=False)
     escrow_release_products_on_payment = serializers.BooleanField(required=False)
     dispute_response_days = serializers.IntegerField(min_value=1, max_value=30, required=False)
-    dispute_unanswered_outcome = serializers.ChoiceField(choices=["refund", "release"], required=False)
+    dispute_unanswered_outcome = serializers.ChoiceField(choices=DISPUTE_UNANSWERED_OUTCOMES, required=False)
 
     def validate_timezone(self, value: str) -> str:
         import zoneinfo

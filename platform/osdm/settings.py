@@ -291,16 +291,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "LocaleEnum": "tenants.models.LOCALES",
+        "DisputeUnansweredOutcomeEnum": "tenants.models.DISPUTE_UNANSWERED_OUTCOMES",
         "ListingStatusEnum": "osdm.catalog.models.Listing.Status",
         "OrderStatusEnum": "osdm.orders.models.OrderStatus",
         "ProposalStatusEnum": "osdm.orders.models.Proposal.Status",
         "MilestoneStatusEnum": "osdm.orders.models.MilestoneStatus",
-        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "ProcessingStatusEnum": "webhooks.models.Delivery.Status",  # pending/succeeded/failed (refunds too)
         "EscrowStatusEnum": "osdm.escrow.models.EscrowStatus",
         "DisputeStatusEnum": "osdm.disputes.models.DisputeStatus",
         "PaymentStatusEnum": "osdm.payments.models.PaymentStatus",
         "ReviewStatusEnum": "osdm.reviews.models.Review.Status",
-        "RefundStatusEnum": "osdm.payments.models.Refund.Status",
         "PackageTierEnum": "osdm.catalog.models.ServicePackage.Tier",
         "MarketEnum": "osdm.catalog.models.Market",
     },

@@ -93,6 +93,7 @@ api_v1 = [
     path("proposals/<uuid:proposal_id>/accept", orders.ProposalAcceptView.as_view()),
     path("proposals/<uuid:proposal_id>/decline", orders.ProposalDeclineView.as_view()),
     path("proposals/<uuid:proposal_id>/withdraw", orders.ProposalWithdrawView.as_view()),
+         name="conversation-messages"),
     path("webhook-endpoints/", webhooks.EndpointListCreateView.as_view(), name="webhook-endpoints"),
     path("webhook-endpoints/<str:endpoint_id>/", webhooks.EndpointDetailView.as_view(), name="webhook-endpoint"),
     path("webhook-endpoints/<str:endpoint_id>/secret", webhooks.EndpointSecretView.as_view()),

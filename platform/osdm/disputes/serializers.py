@@ -34,7 +34,7 @@ class OpenInput(StrictInputSerializer):
     file_ids = serializers.ListField(child=serializers.UUIDField(), max_length=20, required=False, default=list)
 
 
-class MessageInput(StrictInputSerializer):
+class DisputeMessageInput(StrictInputSerializer):
     body = serializers.CharField(max_length=10000)
     file_ids = serializers.ListField(child=serializers.UUIDField(), max_length=20, required=False, default=list)
 

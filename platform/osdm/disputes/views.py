@@ -14,7 +14,7 @@ from osdm.escrow import selectors as escrow_selectors
 from osdm.idempotency.decorators import idempotent
 
 from . import selectors, services
-from .serializers import DisputeMessageSerializer, DisputeSerializer, MessageInput, OpenInput, ResolveInput
+from .serializers import DisputeMessageInput, DisputeMessageSerializer, DisputeSerializer, OpenInput, ResolveInput
 
 ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
 TAG = ["disputes"]
@@ -58,12 +58,12 @@ class DisputeDetailView(APIView):
 
 
 class DisputeMessagesView(APIView):
-    @extend_schema(operation_id="disputes_messages_create", tags=TAG, request=MessageInput,
+    @extend_schema(operation_id="disputes_messages_create", tags=TAG, request=DisputeMessageInput,
                    responses={201: DisputeMessageSerializer, **ERRORS},
                    summary="Buyer, seller or operator: add a message (with evidence files)")
     def post(self, request, dispute_id):
         dispute = selectors.dispute_get(principal=request.user, dispute_id=dispute_id)
-        data = MessageInput(data=request.data)
+        data = DisputeMessageInput(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.dispute_message(actor=Actor.from_principal(request.user), dispute=dispute,
                                            principal=request.user, **data.validated_data)
