@@ -14,7 +14,13 @@ from osdm.escrow import selectors as escrow_selectors
 from osdm.idempotency.decorators import idempotent
 
 from . import selectors, services
-from .serializers import DisputeMessageInput, DisputeMessageSerializer, DisputeSerializer, OpenInput, ResolveInput
+from .serializers import (
+    DisputeMessageInput,
+    DisputeMessageSerializer,
+    DisputeSerializer,
+    OpenInput,
+    ResolveInput,
+)
 
 ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse}
 TAG = ["disputes"]
