@@ -259,3 +259,15 @@ for _name, _description, _sample in (
 ):
     register(EventType(name=_name, description=_description, properties=_REVIEW, sample=_sample,
                        emitted_by="reviews"))
+
+
+_MESSAGE = {"conversation_id": STRING, "message_id": STRING, "sender_id": STRING, "recipient_id": STRING,
+            "subject_type": STRING, "subject_id": NULLABLE_STRING, "created_at": STRING}
+_MESSAGE_SAMPLE = {"conversation_id": "4b3a2f1e-0d9c-4b8a-9f7e-6d5c4b3a2f1e",
+                   "message_id": "1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b",
+                   "sender_id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+                   "recipient_id": "5b0c2f9e-8d1e-4f55-9b57-0a3e1c2d4f60", "subject_type": "order",
+                   "subject_id": "8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d", "created_at": "2026-11-27T09:30:00Z"}
+register(EventType(name="message.created", properties=_MESSAGE, sample=_MESSAGE_SAMPLE, emitted_by="messaging",
+                   description="A user wrote to another in a conversation (about a listing, an order, a dispute, "
+                               "or direct). The text is never in the event: read it through the API."))

@@ -83,6 +83,7 @@ TENANT_APPS = [
     "osdm.ledger",
     "osdm.escrow",
     "osdm.disputes",
+    "osdm.messaging",
     "osdm.reviews",
     "osdm.notifications",
     "osdm.analytics",

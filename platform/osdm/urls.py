@@ -11,6 +11,7 @@ from osdm.disputes import views as disputes
 from osdm.escrow import views as escrow
 from osdm.files import views as files
 from osdm.ledger import views as ledger
+from osdm.messaging import views as messaging
 from osdm.notifications import views as notifications
 from osdm.orders import views as orders
 from osdm.payments import views as payments
@@ -93,7 +94,15 @@ api_v1 = [
     path("proposals/<uuid:proposal_id>/accept", orders.ProposalAcceptView.as_view()),
     path("proposals/<uuid:proposal_id>/decline", orders.ProposalDeclineView.as_view()),
     path("proposals/<uuid:proposal_id>/withdraw", orders.ProposalWithdrawView.as_view()),
+    path("conversations/", messaging.ConversationListCreateView.as_view(), name="conversations"),
+    path("conversations/<uuid:conversation_id>/", messaging.ConversationDetailView.as_view(), name="conversation"),
+    path("conversations/<uuid:conversation_id>/messages/", messaging.ConversationMessagesView.as_view(),
          name="conversation-messages"),
+    path("conversations/<uuid:conversation_id>/messages", messaging.ConversationMessageCreateView.as_view()),
+    path("conversations/<uuid:conversation_id>/read", messaging.ConversationReadView.as_view()),
+    path("blocks/", messaging.BlockListCreateView.as_view(), name="blocks"),
+    path("blocks/<uuid:user_id>/", messaging.BlockDetailView.as_view(), name="block"),
+    path("messaging-policy", messaging.MessagingPolicyView.as_view(), name="messaging-policy"),
     path("webhook-endpoints/", webhooks.EndpointListCreateView.as_view(), name="webhook-endpoints"),
     path("webhook-endpoints/<str:endpoint_id>/", webhooks.EndpointDetailView.as_view(), name="webhook-endpoint"),
     path("webhook-endpoints/<str:endpoint_id>/secret", webhooks.EndpointSecretView.as_view()),

@@ -16,7 +16,8 @@ def file_downloadable(*, principal, file_id) -> StoredFile:
     - the uploader;
     - image files: anyone;
     - product files: buyers with a paid order of a listing that delivers the file;
-    - delivery attachments: the buyer and the seller of the order they were delivered in.
+    - delivery attachments: the buyer and the seller of the order they were delivered in, and the two
+      participants of a conversation they were sent in.
     """
     from osdm.catalog.models import ProductFile
     from osdm.orders.models import Order, OrderDelivery
@@ -36,7 +37,12 @@ def file_downloadable(*, principal, file_id) -> StoredFile:
         if Order.objects.filter(buyer_id=user_id, listing_id__in=listings,
                                 status__in=Order.PAID_STATUSES).exists():
             return stored
-    if stored.purpose == StoredFile.Purpose.DELIVERY and OrderDelivery.objects.filter(files=stored).filter(
-            Q(order__buyer_id=user_id) | Q(order__seller_id=user_id)).exists():
-        return stored
+    if stored.purpose == StoredFile.Purpose.DELIVERY:
+        if OrderDelivery.objects.filter(files=stored).filter(
+                Q(order__buyer_id=user_id) | Q(order__seller_id=user_id)).exists():
+            return stored
+        from osdm.messaging.selectors import message_file_readable
+
+        if message_file_readable(user_id=user_id, file_id=stored.pk):
+            return stored
     raise NotFound(code="file_not_found")
