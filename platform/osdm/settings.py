@@ -82,6 +82,7 @@ TENANT_APPS = [
     "osdm.idempotency",
     "osdm.ledger",
     "osdm.escrow",
+    "osdm.payouts",
     "osdm.disputes",
     "osdm.messaging",
     "osdm.reviews",
@@ -170,6 +171,8 @@ CELERY_BEAT_SCHEDULE = {
     "escrow-auto-release": {"task": "escrow.auto_release", "schedule": 300.0},
     "disputes-unanswered": {"task": "disputes.unanswered", "schedule": 900.0},
     "reviews-unblind": {"task": "reviews.unblind", "schedule": 3600.0},
+    # Approved withdrawals: send the unsent, apply what the gateway says about the sent (no payout webhooks).
+    "payouts-sync": {"task": "payouts.sync", "schedule": 60.0},
 }
 
 # --- outbound webhooks -----------------------------------------------------------------------------

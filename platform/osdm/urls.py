@@ -15,6 +15,7 @@ from osdm.messaging import views as messaging
 from osdm.notifications import views as notifications
 from osdm.orders import views as orders
 from osdm.payments import views as payments
+from osdm.payouts import views as payouts
 from osdm.reviews import views as reviews
 from tenants import views as tenants
 from webhooks import views as webhooks
@@ -79,6 +80,15 @@ api_v1 = [
     path("reconciliation", ledger.ReconciliationView.as_view(), name="reconciliation"),
     path("wallet/", escrow.WalletView.as_view(), name="wallet"),
     path("wallet/transactions/", escrow.WalletTransactionsView.as_view(), name="wallet-transactions"),
+    path("payout-destinations/", payouts.PayoutDestinationListView.as_view(), name="payout-destinations"),
+    path("payout-destinations/<uuid:destination_id>/", payouts.PayoutDestinationDetailView.as_view()),
+    path("withdrawals/", payouts.WithdrawalListView.as_view(), name="withdrawals"),
+    path("withdrawals/<uuid:withdrawal_id>/", payouts.WithdrawalDetailView.as_view(), name="withdrawal"),
+    path("withdrawals/<uuid:withdrawal_id>/approve", payouts.WithdrawalApproveView.as_view()),
+    path("withdrawals/<uuid:withdrawal_id>/reject", payouts.WithdrawalRejectView.as_view()),
+    path("withdrawals/<uuid:withdrawal_id>/mark-returned", payouts.WithdrawalMarkReturnedView.as_view()),
+    path("withdrawals/<uuid:withdrawal_id>/sync", payouts.WithdrawalSyncView.as_view()),
+    path("payout-policy", payouts.PayoutPolicyView.as_view(), name="payout-policy"),
     path("orders/<uuid:order_id>/reviews", reviews.OrderReviewsView.as_view()),
     path("dashboards/overview", analytics.OverviewView.as_view(), name="dashboard-overview"),
     path("dashboards/seller", analytics.SellerDashboardView.as_view(), name="dashboard-seller"),

@@ -1,11 +1,13 @@
 """The Moyasar adapter against its simulator over real HTTP: cards through 3-D Secure (the page and its
 buttons), Moyasar tokens, Apple Pay and Google Pay, STC Pay with its OTP; the published declining test
 data; fetch; full, partial and refused refunds; webhooks verified by their secret_token; faults, wrong
-keys, idempotent creation and a 3-decimal currency."""
+keys, idempotent creation and a 3-decimal currency; payouts (sent, settled, failed, returned, found again
+by their sequence number)."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,9 +22,10 @@ from osdm.payments.gateways.base import (
     InvalidCallback,
     Method,
     PaymentRequest,
+    PayoutStatus,
     Source,
 )
-from osdm.payments.gateways.moyasar import MoyasarGateway, given_id
+from osdm.payments.gateways.moyasar import MoyasarGateway, given_id, sequence_number
 from osdm.payments.simulators.moyasar import MoyasarSimulator
 
 SECRET_KEY, PUBLISHABLE_KEY = "sk_test_osdm_alpha", "pk_test_osdm_alpha"
@@ -384,3 +387,124 @@ def test_raw_card_data_is_refused_in_live_mode(moyasar):
         with pytest.raises(GatewayError, match="raw_card_data_forbidden"):
             live.create_payment(request(Method.VISA, card(CARDS[Method.VISA])))
     assert moyasar.payments == {}
+
+
+# payouts
+PAYOUT_SOURCE_IBAN = "SA8430400108057386290038"  # the ANB account of Moyasar's payout quick start
+BENEFICIARY = "SA0380000000608010167519"  # the Saudi IBAN registry's example (Al Rajhi Bank)
+FAILING_BENEFICIARY = "SA4380000000608010170000"  # the simulator's failing pattern: account ending 0000
+
+
+@pytest.fixture
+def payouts(moyasar):
+    """A gateway with a payout account; payouts settle only when the test says so."""
+    moyasar.payout_delay = None
+    account = moyasar.add_payout_account("osdm_alpha", PAYOUT_SOURCE_IBAN)
+    yield make_gateway(moyasar, payout_account_id=account["id"])
+    moyasar.payout_delay = 2.0
+
+
+def send(gateway, *, iban: str = BENEFICIARY, amount: int = 20000, key: str = "withdrawal:1", **extra):
+    return gateway.payout(amount=amount, currency="SAR", iban=iban, name="Sara Alqahtani", reference="w-1",
+                          idempotency_key=key, **extra)
+
+
+def test_a_payout_is_sent_pending_and_settles_paid(moyasar, payouts):
+    sent = send(payouts, mobile="+966551234567", city="Riyadh")
+    assert sent.status == PayoutStatus.PENDING and sent.gateway_status == "initiated"
+    body = json.loads(moyasar.requests[-1].body)
+    account_id = payouts.credentials.values["payout_account_id"]
+    assert body == {"source_id": account_id, "sequence_number": sequence_number("withdrawal:1"), "amount": 20000,
+                    "purpose": "payment_to_merchant", "comment": "Withdrawal w-1", "metadata": {"withdrawal_id": "w-1"},
+                    "destination": {"type": "bank", "iban": BENEFICIARY, "name": "Sara Alqahtani", "country": "SA",
+                                    "mobile": "0551234567", "city": "Riyadh"}}
+    assert re.fullmatch(r"\d{16}", sent.reference) and sent.reference == sequence_number("withdrawal:1")
+    assert sent.raw["channel"] == "ips"  # Al Rajhi from ANB, under 20,000 SAR
+    assert payouts.fetch_payout(sent.gateway_payout_id).status == PayoutStatus.PENDING  # waits for the bank
+    moyasar.settle_payouts()
+    paid = payouts.fetch_payout(sent.gateway_payout_id)
+    assert (paid.status, paid.amount, paid.currency, paid.gateway_status) == (PayoutStatus.PAID, 20000, "SAR", "paid")
+    assert moyasar.callbacks == []  # Moyasar documents no payout webhooks: payouts are polled
+
+
+def test_a_payout_settles_on_a_fetch_after_the_delay(moyasar, payouts):
+    moyasar.payout_delay = 0
+    sent = send(payouts)
+    assert sent.status == PayoutStatus.PENDING
+    assert payouts.fetch_payout(sent.gateway_payout_id).status == PayoutStatus.PAID
+
+
+def test_a_payout_to_the_failing_test_account_fails_and_a_paid_one_can_come_back(moyasar, payouts):
+    failing = send(payouts, iban=FAILING_BENEFICIARY)
+    moyasar.settle_payouts()
+    failed = payouts.fetch_payout(failing.gateway_payout_id)
+    assert failed.status == PayoutStatus.FAILED
+    assert failed.failure_message == "Beneficiary account is invalid or closed"
+    assert failed.failure_code == "beneficiary_account_is_invalid_or_closed"
+
+    paid = send(payouts, key="withdrawal:2")
+    moyasar.settle_payout(paid.gateway_payout_id)
+    moyasar.return_payout(paid.gateway_payout_id)
+    returned = payouts.fetch_payout(paid.gateway_payout_id)
+    assert returned.status == PayoutStatus.RETURNED and returned.failure_message == "Returned by the beneficiary bank"
+
+
+def test_the_sandbox_purposes_fail_as_documented(moyasar, payouts):
+    account = payouts.credentials.values["payout_account_id"]
+    for purpose, message, at_once in (("expenses_services", "Unsupported purpose", True),
+                                      ("payroll_benefits", "This account cannot be used to send salaries", False)):
+        created = httpx.post(f"{moyasar.url}/v1/payouts", auth=(SECRET_KEY, ""), json={
+            "source_id": account, "amount": 1000, "purpose": purpose,
+            "destination": {"type": "bank", "iban": BENEFICIARY, "name": "Sara Alqahtani"}}).json()
+        assert (created["status"] == "failed") is at_once
+        moyasar.settle_payout(created["id"])
+        assert payouts.fetch_payout(created["id"]).failure_message == message
+
+
+def test_find_payout_by_idempotency_key_prefers_the_one_not_refused(moyasar, payouts):
+    assert payouts.find_payout(idempotency_key="withdrawal:1") is None
+    first = send(payouts)
+    again = send(payouts)  # the same sequence number again: the bank refuses the second
+    assert again.status == PayoutStatus.FAILED and again.failure_message == "Sequence number is already used"
+    for n in range(25):  # more than a page of others
+        send(payouts, key=f"other:{n}")
+    found = payouts.find_payout(idempotency_key="withdrawal:1")
+    assert found is not None and found.gateway_payout_id == first.gateway_payout_id
+    assert payouts.find_payout(idempotency_key="withdrawal:404") is None
+
+
+def test_payout_refusals_and_outages(moyasar, payouts):
+    assert MoyasarGateway.supports_payouts and "payout_account_id" in MoyasarGateway.credential_fields
+    with pytest.raises(GatewayError) as unconfigured:
+        send(make_gateway(moyasar))
+    assert unconfigured.value.code == "payouts_not_configured"
+    with pytest.raises(GatewayError, match="unsupported_currency"):
+        payouts.payout(amount=100, currency="KWD", iban=BENEFICIARY, name="S A", reference="r", idempotency_key="k")
+    with pytest.raises(GatewayError, match=r"destination\.iban"):
+        send(payouts, iban="SA0380000000608010167518")
+    others = make_gateway(moyasar, secret_key="sk_test_osdm_beta",
+                          payout_account_id=payouts.credentials.values["payout_account_id"])
+    with pytest.raises(GatewayError, match="source_id"):
+        send(others)  # another Moyasar account's payout account
+    with pytest.raises(GatewayError, match="not found"):
+        payouts.fetch_payout(str(uuid.uuid4()))
+    moyasar.fail_next("drop")
+    with pytest.raises(GatewayUnavailable):
+        send(payouts)
+    assert moyasar.payouts == {}
+    denied = httpx.get(f"{moyasar.url}/v1/payouts", auth=(PUBLISHABLE_KEY, ""))
+    assert denied.status_code == 403
+
+
+def test_payout_accounts_through_the_api(moyasar):
+    created = httpx.post(f"{moyasar.url}/v1/payout_accounts", auth=(SECRET_KEY, ""), json={
+        "account_type": "bank", "properties": {"iban": PAYOUT_SOURCE_IBAN},
+        "credentials": {"client_id": "any-id", "client_secret": "any-secret"}})
+    assert created.status_code == 201
+    assert {k: created.json()[k] for k in ("account_type", "currency", "properties")} == {
+        "account_type": "bank", "currency": "SAR", "properties": {"iban": PAYOUT_SOURCE_IBAN}}
+    bad = httpx.post(f"{moyasar.url}/v1/payout_accounts", auth=(SECRET_KEY, ""),
+                     json={"account_type": "bank", "properties": {"iban": "SA00"}})
+    assert bad.status_code == 400 and set(bad.json()["errors"]) == {"properties.iban", "credentials"}
+    listed = httpx.get(f"{moyasar.url}/v1/payout_accounts", auth=(SECRET_KEY, "")).json()["payout_accounts"]
+    assert [a["id"] for a in listed] == [created.json()["id"]]

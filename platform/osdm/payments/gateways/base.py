@@ -6,9 +6,12 @@ to the gateway's units only at this edge: everything that crosses this interface
 minor units with an ISO 4217 currency. Adapters hold no state of their own and touch no database:
 the payments services persist what they return.
 
-Statuses are normalised to `GatewayStatus`. Errors are `GatewayError` (declined, invalid request:
-the gateway said no) or `GatewayUnavailable` (timeout, connection error, 5xx: try the fallback
-gateway or retry later; nothing is known to have happened).
+Payouts (money to a seller's bank account) are an optional part of the interface: a gateway that
+offers them sets `supports_payouts` and implements `payout`, `fetch_payout` and `find_payout`.
+
+Statuses are normalised to `GatewayStatus` (payments) and `PayoutStatus` (payouts). Errors are
+`GatewayError` (declined, invalid request: the gateway said no) or `GatewayUnavailable` (timeout,
+connection error, 5xx: try the fallback gateway or retry later; nothing is known to have happened).
 """
 
 from __future__ import annotations
@@ -137,6 +140,30 @@ class GatewayRefund:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+class PayoutStatus(enum.StrEnum):
+    """A payout's state at the gateway, normalised."""
+
+    PENDING = "pending"  # accepted, not settled yet (queued, initiated at the bank)
+    PAID = "paid"  # the transfer went through
+    FAILED = "failed"  # refused, failed or cancelled: nothing left our account
+    RETURNED = "returned"  # paid, then sent back by the receiving bank
+
+
+@dataclass(frozen=True)
+class GatewayPayout:
+    """The gateway's view of a payout (a transfer from the marketplace to a bank account)."""
+
+    gateway_payout_id: str
+    status: PayoutStatus
+    amount: int  # minor units
+    currency: str
+    reference: str = ""  # the gateway-side reference derived from the idempotency key
+    gateway_status: str = ""  # the gateway's own word for the status
+    failure_code: str = ""
+    failure_message: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
     """A verified callback, normalised."""
@@ -205,6 +232,27 @@ class Gateway(abc.ABC):
     def confirm(self, gateway_payment_id: str, *, data: dict[str, Any]) -> GatewayPayment:
         """Second step where the gateway has one (STC Pay OTP, PayPal capture after approval)."""
         raise GatewayError("not_supported", f"{self.display_name} has no confirmation step.")
+
+    # Payouts, optional: a gateway that can send money to a bank account sets `supports_payouts` and
+    # implements these three. Amounts in minor units, as everywhere on this interface.
+    supports_payouts: ClassVar[bool] = False
+
+    def payout(self, *, amount: int, currency: str, iban: str, name: str, reference: str, idempotency_key: str,
+               mobile: str = "", city: str = "") -> GatewayPayout:
+        """Send `amount` to the bank account `iban` held by `name`. `reference` is ours (a withdrawal
+        id); the same `idempotency_key` always names the same payout at the gateway. A refusal the
+        gateway answers at once is a GatewayError; a payout it accepted and failed later comes back
+        (here or from fetch_payout) with status FAILED."""
+        raise GatewayError("not_supported", f"{self.display_name} does not pay out.")
+
+    def fetch_payout(self, gateway_payout_id: str) -> GatewayPayout:
+        """The gateway's current view of a payout."""
+        raise GatewayError("not_supported", f"{self.display_name} does not pay out.")
+
+    def find_payout(self, *, idempotency_key: str) -> GatewayPayout | None:
+        """The payout an earlier `payout()` with this key created, or None. Asked before sending a
+        payout again after a timeout, when the first attempt may or may not have reached the gateway."""
+        raise GatewayError("not_supported", f"{self.display_name} does not pay out.")
 
     # helpers for adapters
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -29,6 +29,23 @@ Python helpers: `complete(payment_id, "paid" | "failed")`, `complete_3ds(...)`, 
 Webhooks go to the endpoints registered with `POST /v1/webhooks` (or `add_webhook`) for the payment's
 account, as JSON carrying the endpoint's shared secret in `secret_token`, on payment_paid,
 payment_failed and payment_refunded.
+
+Payouts (docs.moyasar.com, "Payouts" and "Sandbox Testing Payouts"): `POST/GET /v1/payout_accounts`,
+`POST /v1/payouts`, `GET /v1/payouts?page=`, `GET /v1/payouts/<id>`, secret key only. A payout is created
+`initiated` (`queued` for the sandbox's credit_card_loan purpose) and settles asynchronously: the first
+fetch or list at least `payout_delay` seconds after its creation settles it (`payout_delay=None`: only
+the Python controls do). How it settles:
+- a destination IBAN whose account part ends in `0000` fails ("Beneficiary account is invalid or closed"):
+  this simulator's own test pattern, not Moyasar's;
+- the sandbox purposes fail as documented: expenses_services at once ("Unsupported purpose"),
+  family_assistance, payroll_benefits and dividend_payment on settling; credit_card_loan and
+  investment_house fail for the amounts 1001 and 1005;
+- a `sequence_number` already used on the account makes a failed payout ("Sequence number is already
+  used"), as the sandbox's family_assistance scenario describes;
+- everything else is paid.
+No webhooks are sent for payouts (none are documented). Python controls: `add_payout_account(account,
+iban)`, `settle_payout(id, "paid" | "failed" | None)`, `settle_payouts()`, `return_payout(id)` (a paid
+payout sent back by the bank).
 """
 
 from __future__ import annotations
@@ -39,6 +56,7 @@ import html
 import json
 import re
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -102,6 +120,19 @@ EVENTS = ["payment_paid", "payment_failed", "payment_refunded", "payment_voided"
 MADA_BINS = ("420132", "440647", "440795", "446404", "457865", "484783", "588845", "968208", "636120", "409201")
 _MOBILE = re.compile(r"^(?:\+|00)?(?:966)?0?(5\d{8})$")
 _UNAUTHORIZED = {"type": "authentication_error", "message": "Invalid authorization credentials", "errors": None}
+PAYOUT_PURPOSES = ("bills_or_rent", "expenses_services", "purchase_assets", "saving_investment", "government_dues",
+                   "money_exchange", "credit_card_loan", "gift_or_reward", "personal", "investment_transaction",
+                   "family_assistance", "donation", "payroll_benefits", "online_purchase", "hajj_and_umra",
+                   "dividend_payment", "government_payment", "investment_house", "payment_to_merchant",
+                   "own_account_transfer")
+# Sandbox purposes that fail when the payout settles (docs.moyasar.com, "Sandbox Testing Payouts").
+PAYOUT_FAILING_PURPOSES = {
+    "family_assistance": "Sequence number is already used",
+    "payroll_benefits": "This account cannot be used to send salaries",
+    "dividend_payment": "Payout attempts exhausted",
+}
+PAYOUT_FAILING_AMOUNTS = {"credit_card_loan": {1001, 1005}, "investment_house": {1001}}
+PAYOUT_PAGE_SIZE = 20
 
 PAGE = """<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}}
@@ -138,6 +169,14 @@ def _mobile(value: Any) -> str | None:
     return f"0{match.group(1)}" if match else None
 
 
+def _iban_valid(iban: str) -> bool:
+    """ISO 13616 mod-97 (and the 24-character Saudi form for SA IBANs): what a bank checks first."""
+    iban = re.sub(r"\s", "", iban).upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]{10,30}", iban) or (iban.startswith("SA") and len(iban) != 24):
+        return False
+    return int("".join(str(int(c, 36)) for c in iban[4:] + iban[:4])) % 97 == 1
+
+
 def _invalid(errors: dict[str, list[str]], message: str = "Validation Failed") -> Response:
     return Response(400, {"type": "invalid_request_error", "message": message, "errors": errors})
 
@@ -161,14 +200,24 @@ class MoyasarSimulator(Simulator):
         ("GET", r"/v1/webhooks", "list_webhooks"),
         ("POST", r"/v1/webhooks", "create_webhook"),
         ("DELETE", r"/v1/webhooks/(?P<wid>[\w-]+)", "delete_webhook"),
+        ("POST", r"/v1/payout_accounts", "create_payout_account"),
+        ("GET", r"/v1/payout_accounts", "list_payout_accounts"),
+        ("POST", r"/v1/payouts", "create_payout"),
+        ("GET", r"/v1/payouts", "list_payouts"),
+        ("GET", r"/v1/payouts/(?P<poid>[\w-]+)", "fetch_payout"),
     ]
 
     def __init__(self, *, account_name: str = "OSDM Test", strict_wallet_amounts: bool = False,
                  unlisted_cards_fail: bool = True, webhook_url: str | None = None,
-                 webhook_secret: str | None = None, **kwargs: Any) -> None:
+                 webhook_secret: str | None = None, payout_delay: float | None = 2.0, **kwargs: Any) -> None:
         """`webhook_url` + `webhook_secret` register one endpoint for every account, kept across
-        `reset()`: the dashboard setting a demo or a test suite would otherwise have to repeat."""
+        `reset()`: the dashboard setting a demo or a test suite would otherwise have to repeat.
+        `payout_delay`: seconds before a fetch settles a payout (None: only `settle_payout` does)."""
         super().__init__(**kwargs)
+        self.payout_delay = payout_delay
+        self.payout_accounts: dict[str, dict] = {}
+        self.payouts: dict[str, dict] = {}
+        self._sequences: set[tuple[str, str]] = set()
         self.account_name = account_name
         self.strict_wallet_amounts = strict_wallet_amounts
         self.unlisted_cards_fail = unlisted_cards_fail
@@ -189,6 +238,9 @@ class MoyasarSimulator(Simulator):
             self._given.clear()
             self._auths.clear()
             self._stc.clear()
+            self.payout_accounts.clear()
+            self.payouts.clear()
+            self._sequences.clear()
             if self.default_webhook:
                 self.add_webhook(*self.default_webhook)
 
@@ -588,6 +640,196 @@ class MoyasarSimulator(Simulator):
                                "secret_token": hook["_secret"], "account_name": self.account_name, "live": False,
                                "data": data}).encode()
             self.send_callback(hook["url"], body, {"content-type": "application/json"})
+
+    # payouts
+    def create_payout_account(self, request: Request) -> Response:
+        account, denied = self._account(request)
+        if denied:
+            return denied
+        try:
+            data = request.json()
+        except ValueError:
+            return _invalid({}, "Malformed JSON")
+        data = data if isinstance(data, dict) else {}
+        errors: dict[str, list[str]] = {}
+        if data.get("account_type") not in ("bank", "wallet"):
+            errors["account_type"] = ["must be bank or wallet"]
+        properties: dict[str, Any] = data["properties"] if isinstance(data.get("properties"), dict) else {}
+        if data.get("account_type") == "bank" and not _iban_valid(str(properties.get("iban") or "")):
+            errors["properties.iban"] = ["is invalid"]
+        if not isinstance(data.get("credentials"), dict) or not data["credentials"]:
+            errors["credentials"] = ["is required"]
+        if errors:
+            return _invalid(errors)
+        created = self.add_payout_account(account, str(properties.get("iban") or ""),
+                                          account_type=data["account_type"], properties=properties)
+        return Response(201, self._public(created))
+
+    def list_payout_accounts(self, request: Request) -> Response:
+        account, denied = self._account(request)
+        if denied:
+            return denied
+        return Response(200, {"payout_accounts": [self._public(a) for a in self.payout_accounts.values()
+                                                  if a["_account"] == account]})
+
+    def create_payout(self, request: Request) -> Response:
+        account, denied = self._account(request)
+        if denied:
+            return denied
+        try:
+            data = request.json()
+        except ValueError:
+            return _invalid({}, "Malformed JSON")
+        if not isinstance(data, dict):
+            return _invalid({}, "Malformed JSON")
+        errors: dict[str, list[str]] = {}
+        source = self.payout_accounts.get(str(data.get("source_id") or ""))
+        if source is None or source["_account"] != account:
+            errors["source_id"] = ["is invalid"]
+        amount = data.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            errors["amount"] = ["must be a positive integer"]
+        purpose = data.get("purpose")
+        if purpose not in PAYOUT_PURPOSES:
+            errors["purpose"] = ["is not included in the list"]
+        sequence = data.get("sequence_number")
+        if sequence is not None and not re.fullmatch(r"\d{16}", str(sequence)):
+            errors["sequence_number"] = ["must be a 16 digits string"]
+        destination = data.get("destination") if isinstance(data.get("destination"), dict) else None
+        if destination is None:
+            errors["destination"] = ["is required"]
+        elif destination.get("type") == "bank":
+            if not _iban_valid(str(destination.get("iban") or "")):
+                errors["destination.iban"] = ["is invalid"]
+            if not str(destination.get("name") or "").strip():
+                errors["destination.name"] = ["is required"]
+        elif destination.get("type") == "wallet":
+            if _mobile(destination.get("mobile")) is None:
+                errors["destination.mobile"] = ["is invalid"]
+        else:
+            errors["destination.type"] = ["must be bank or wallet"]
+        metadata = data.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            errors["metadata"] = ["must be an object"]
+        if not errors and source and destination and source["account_type"] != destination["type"]:
+            errors["destination.type"] = ["must match the payout account's type"]
+        if errors:
+            return _invalid(errors)
+        assert source is not None
+        assert destination is not None
+        assert isinstance(amount, int)
+        with self.lock:
+            sequence = str(sequence) if sequence is not None else str(secrets.randbelow(10 ** 16)).zfill(16)
+            reused = (account, sequence) in self._sequences
+            self._sequences.add((account, sequence))
+            to_iban = str(destination.get("iban") or "")
+            source_iban = str((source.get("properties") or {}).get("iban") or "")
+            channel = ("internal" if to_iban[4:6] and to_iban[4:6] == source_iban[4:6] else
+                       "ips" if amount <= 2_000_000 else "sarie")
+            payout = {
+                "id": str(uuid.uuid4()), "source_id": source["id"], "sequence_number": sequence, "channel": channel,
+                "status": "queued" if purpose == "credit_card_loan" else "initiated", "amount": amount,
+                "currency": source["currency"], "purpose": purpose, "comment": data.get("comment"),
+                "destination": {k: destination.get(k) for k in ("type", "mobile", "iban", "name", "country", "city")
+                                if k in destination or k in ("type", "mobile")},
+                "message": "Payment was received, please check back after 5 minutes", "failure_reason": None,
+                "created_at": _now(), "updated_at": _now(),
+                "metadata": {str(k): str(v) for k, v in metadata.items()} or None,
+                "_account": account, "_created": time.monotonic(),
+            }
+            if purpose == "expenses_services":
+                self._finish_payout(payout, "failed", "Unsupported purpose")
+            elif reused:
+                self._finish_payout(payout, "failed", "Sequence number is already used")
+            self.payouts[payout["id"]] = payout
+        return Response(201, self._public(payout))
+
+    def fetch_payout(self, request: Request, poid: str) -> Response:
+        account, denied = self._account(request)
+        if denied:
+            return denied
+        payout = self.payouts.get(poid)
+        if payout is None or payout["_account"] != account:
+            return _not_found("Payout")
+        self._maybe_settle(payout)
+        return Response(200, self._public(payout))
+
+    def list_payouts(self, request: Request) -> Response:
+        account, denied = self._account(request)
+        if denied:
+            return denied
+        try:
+            page = max(1, int((request.query.get("page") or ["1"])[0]))
+        except ValueError:
+            page = 1
+        mine = sorted((p for p in self.payouts.values() if p["_account"] == account),
+                      key=lambda p: p["_created"], reverse=True)
+        for payout in mine:
+            self._maybe_settle(payout)
+        pages = max(1, -(-len(mine) // PAYOUT_PAGE_SIZE))
+        chunk = mine[(page - 1) * PAYOUT_PAGE_SIZE:page * PAYOUT_PAGE_SIZE]
+        return Response(200, {"payouts": [self._public(p) for p in chunk],
+                              "meta": {"current_page": page, "next_page": page + 1 if page < pages else None,
+                                       "prev_page": page - 1 if page > 1 else None, "total_pages": pages,
+                                       "total_count": len(mine)}})
+
+    def _maybe_settle(self, payout: dict) -> None:
+        if self.payout_delay is not None and time.monotonic() - payout["_created"] >= self.payout_delay:
+            self.settle_payout(payout["id"])
+
+    def _payout_outcome(self, payout: dict) -> tuple[str, str]:
+        iban = str(payout["destination"].get("iban") or "")
+        if iban.endswith("0000"):
+            return "failed", "Beneficiary account is invalid or closed"
+        if payout["purpose"] in PAYOUT_FAILING_PURPOSES:
+            return "failed", PAYOUT_FAILING_PURPOSES[payout["purpose"]]
+        if payout["amount"] in PAYOUT_FAILING_AMOUNTS.get(payout["purpose"], set()):
+            return "failed", "Payout attempts exhausted"
+        return "paid", "Payout was paid successfully"
+
+    @staticmethod
+    def _finish_payout(payout: dict, status: str, message: str) -> None:
+        payout["status"], payout["message"], payout["updated_at"] = status, message, _now()
+        if status in ("failed", "returned", "canceled"):
+            payout["failure_reason"] = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")
+
+    def add_payout_account(self, account: str, iban: str, *, account_type: str = "bank",
+                           properties: dict | None = None) -> dict:
+        """Register a payout account for `account` (the part of the key after sk_test_)."""
+        created: dict[str, Any] = {"id": str(uuid.uuid4()), "account_type": account_type, "currency": "SAR",
+                   "properties": properties or {"iban": iban}, "created_at": _now(), "_account": account}
+        with self.lock:
+            self.payout_accounts[created["id"]] = created
+        return created
+
+    def settle_payout(self, payout_id: str, outcome: str | None = None) -> dict:
+        """Finish a queued or initiated payout: as its test data says (None), or "paid" / "failed"."""
+        with self.lock:
+            payout = self.payouts[payout_id]
+            if payout["status"] in ("queued", "initiated"):
+                status, message = self._payout_outcome(payout)
+                if outcome and outcome != status:
+                    status, message = outcome, ("Payout was paid successfully" if outcome == "paid"
+                                                else "Payout failed at the beneficiary bank")
+                self._finish_payout(payout, status, message)
+            return self._public(payout)
+
+    def settle_payouts(self) -> int:
+        """Settle every waiting payout as its test data says; how many settled."""
+        with self.lock:
+            waiting = [p["id"] for p in self.payouts.values() if p["status"] in ("queued", "initiated")]
+            for payout_id in waiting:
+                self.settle_payout(payout_id)
+        return len(waiting)
+
+    def return_payout(self, payout_id: str, message: str = "Returned by the beneficiary bank") -> dict:
+        """A paid payout sent back by the receiving bank (account closed, name mismatch...)."""
+        with self.lock:
+            payout = self.payouts[payout_id]
+            if payout["status"] != "paid":
+                raise ValueError(f"payout {payout_id} is {payout['status']}, not paid")
+            self._finish_payout(payout, "returned", message)
+            return self._public(payout)
 
     # test controls
     def complete_3ds(self, payment_id: str, outcome: str = "authenticated") -> dict:
