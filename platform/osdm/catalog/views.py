@@ -193,11 +193,11 @@ class ListingDetailView(APIView):
                                                                     principal=request.user)).data)
 
 
-def _status_view(target: str, summary: str):
+def _status_view(target: str, verb: str, summary: str):
     class StatusView(APIView):
         permission_classes = [IsEndUser]
 
-        @extend_schema(operation_id=f"listings_{target}", tags=["catalog"], request=None,
+        @extend_schema(operation_id=f"listings_{verb}", tags=["catalog"], request=None,
                        responses={200: ListingSerializer, **ERRORS}, summary=summary)
         def post(self, request, listing_id):
             listing = services.listing_owned(listing_id=listing_id, user=request.user)
@@ -209,9 +209,9 @@ def _status_view(target: str, summary: str):
     return StatusView
 
 
-ListingPublishView = _status_view(Listing.Status.PUBLISHED, "Publish (or resume) your listing")
-ListingPauseView = _status_view(Listing.Status.PAUSED, "Pause your listing")
-ListingCloseView = _status_view(Listing.Status.CLOSED, "Close your listing for good")
+ListingPublishView = _status_view(Listing.Status.PUBLISHED, "publish", "Publish (or resume) your listing")
+ListingPauseView = _status_view(Listing.Status.PAUSED, "pause", "Pause your listing")
+ListingCloseView = _status_view(Listing.Status.CLOSED, "close", "Close your listing for good")
 
 
 class ListingModerateView(APIView):
