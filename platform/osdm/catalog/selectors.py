@@ -1,9 +1,10 @@
 """Catalog reads: the category tree, listing visibility, and search with filters, ordering and facets.
 
 Search matches a listing when its text-search vector (built in the listing's language, over
-normalised text) matches the query parsed both as Arabic and as English, or when the query is
-trigram-similar to a word of its title or tags, so that a typo still finds it. Facets count the same
-filtered set the results come from, so they always agree with the results.
+normalised text) matches the query parsed both as Arabic and as English. When that finds nothing,
+every word of the query must be trigram-similar to a word of the title or tags, so a typo still
+finds the listing (and a common word does not drag in half the catalogue). Facets count the same
+filtered set the results come from, in one GROUPING SETS pass, so they always agree with the results.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
-from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When
+from django.db import connection
+from django.db.models import Case, F, FloatField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from osdm.core.errors import NotFound
@@ -77,6 +79,22 @@ def _with_rating(qs: QuerySet[Listing]) -> QuerySet[Listing]:
                                        default=F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField()))
 
 
+def _text_filter(qs: QuerySet[Listing], text: str) -> tuple[QuerySet[Listing], object | None, bool]:
+    """Full text first (indexed, in both languages); only when it finds nothing, the typo-tolerant
+    trigram match, with every word of the query required to be similar to a word of the title or tags.
+    Returns the filtered set, the text-search query (for ranking), and whether trigrams were used."""
+    query = (SearchQuery(text, config="arabic", search_type="websearch")
+             | SearchQuery(text, config="english", search_type="websearch"))
+    full_text = qs.filter(search_vector=query)
+    if full_text.exists():
+        return full_text, query, False
+    words = [w for w in text.split() if len(w) >= 2][:8] or [text]
+    fuzzy = qs
+    for word in words:
+        fuzzy = fuzzy.filter(search_text__trigram_word_similar=word)
+    return fuzzy, None, True
+
+
 def listing_search(params: SearchParams) -> QuerySet[Listing]:
     """The filtered, ordered result set (not yet sliced)."""
     qs = _with_rating(Listing.objects.filter(status=Listing.Status.PUBLISHED, hidden=False))
@@ -86,7 +104,9 @@ def listing_search(params: SearchParams) -> QuerySet[Listing]:
         category = Category.objects.filter(pk=params.category_id).only("path").first()
         if category is None:
             return qs.none()
-        qs = qs.filter(category__path__startswith=category.path)
+        # Ids first, then `category_id IN (...)`: one index probe, not one nested loop per subcategory.
+        qs = qs.filter(category_id__in=list(Category.objects.filter(path__startswith=category.path)
+                                            .values_list("pk", flat=True)))
     if params.min_price is not None:
         qs = qs.filter(price__gte=params.min_price)
     if params.max_price is not None:
@@ -102,39 +122,44 @@ def listing_search(params: SearchParams) -> QuerySet[Listing]:
     text = normalize(params.q)
     ordering = ORDERINGS.get(params.ordering) or ()
     if text:
-        query = (SearchQuery(text, config="arabic", search_type="websearch")
-                 | SearchQuery(text, config="english", search_type="websearch"))
-        qs = qs.filter(Q(search_vector=query) | Q(search_text__trigram_word_similar=text))
+        qs, query, fuzzy = _text_filter(qs, text)
         if params.ordering == "relevance":
-            qs = qs.annotate(relevance=Coalesce(SearchRank(F("search_vector"), query), 0.0)
-                             + TrigramWordSimilarity(text, "search_text"))
+            rank = TrigramWordSimilarity(text, "search_text") if fuzzy else SearchRank(F("search_vector"), query)
+            qs = qs.annotate(relevance=Coalesce(rank, 0.0))
             ordering = ("-relevance", "-id")
     if not ordering:
         ordering = ORDERINGS["newest"]
-    return qs.order_by(*ordering)
+    # The page shows summaries: leave the long and derived columns in the table.
+    return qs.defer("description", "license_text", "requirements", "search_vector", "search_text").order_by(*ordering)
 
 
 def listing_facets(results: QuerySet[Listing], *, exponent: int = 2) -> dict:
-    """Counts over the same filtered set: per market, per category (where the listings are filed),
-    and per price bucket. Three aggregate queries whatever the result size."""
-    base = results.order_by()
-    markets = {row["market"]: row["n"] for row in base.values("market").annotate(n=Count("id"))}
-    categories = [{"id": row["category_id"], "count": row["n"]}
-                  for row in base.values("category_id").annotate(n=Count("id")).order_by("-n", "category_id")[:50]]
+    """Counts over the same filtered set, in one pass: per market, per category (where the listings
+    are filed) and per price bucket (GROUPING SETS)."""
     unit = 10 ** exponent
     edges = [b * unit for b in PRICE_BUCKETS_MAJOR]
-    buckets = {}
-    lower = 0
-    for edge in edges:
-        buckets[f"{lower}-{edge}"] = Count("id", filter=Q(price__gte=lower, price__lt=edge))
-        lower = edge
-    buckets[f"{lower}-"] = Count("id", filter=Q(price__gte=lower))
-    counts = base.aggregate(**buckets)
-    price = []
-    for key, count in counts.items():
-        low, high = key.split("-")
-        price.append({"min": int(low), "max": int(high) if high else None, "count": count})
-    return {"total": sum(markets.values()), "markets": markets, "categories": categories, "price": price}
+    inner_sql, params = results.order_by().values("market", "category_id", "price").query.sql_with_params()
+    bucket = "width_bucket(price, ARRAY[" + ", ".join(str(e) for e in edges) + "]::bigint[])"
+    # Built from Django's own compiled SQL (its values stay parameters) and integer bucket edges.
+    sql = (f"SELECT market, category_id, {bucket} AS bucket, count(*), GROUPING(market), GROUPING(category_id) "  # noqa: S608
+           f"FROM ({inner_sql}) AS matches GROUP BY GROUPING SETS ((market), (category_id), ({bucket}))")
+    markets: dict[str, int] = {}
+    categories: list[dict] = []
+    by_bucket: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for market, category_id, bucket_no, count, market_grouped, category_grouped in cursor.fetchall():
+            if not market_grouped:
+                markets[market] = count
+            elif not category_grouped:
+                categories.append({"id": category_id, "count": count})
+            else:
+                by_bucket[bucket_no] = count
+    categories.sort(key=lambda c: (-c["count"], c["id"]))
+    lows = [0, *edges]
+    price = [{"min": low, "max": edges[i] if i < len(edges) else None, "count": by_bucket.get(i, 0)}
+             for i, low in enumerate(lows)]
+    return {"total": sum(markets.values()), "markets": markets, "categories": categories[:50], "price": price}
 
 
 def listings_of_owner(*, owner, market: str | None = None, status: str | None = None) -> QuerySet[Listing]:
