@@ -55,6 +55,9 @@ class RequestOptions:
     body: Any = NOT_GIVEN
     headers: dict[str, str] = field(default_factory=dict)
     authenticated: bool = True
+    files: Mapping[str, Any] | None = None
+    """Multipart file fields (`{"file": (name, file object, content type)}`), streamed; `body` then holds
+    the form's other fields. A file object is rewound before each retry."""
 
 
 def is_loopback_name(host: str) -> bool:
@@ -131,6 +134,22 @@ def _parse(parser: Parser[T], data: Any, response: httpx.Response) -> T:
     return result  # type: ignore[no-any-return]
 
 
+def _items(data: Any) -> list[Any]:
+    """An unpaginated list: a JSON array, or one page envelope whose `next` is null (some endpoints
+    answer their whole list in the page shape)."""
+    if isinstance(data, dict) and "results" in data:
+        return list(data["results"])
+    if not isinstance(data, list):
+        raise TypeError(f"expected a list, got {type(data).__name__}")
+    return data
+
+
+def _parse_item(parser: Parser[T], item: Any) -> T:
+    result: Any = parser.model_validate(item) if isinstance(parser, type) and issubclass(parser, pydantic.BaseModel) \
+        else parser(item)  # type: ignore[call-arg]
+    return result  # type: ignore[no-any-return]
+
+
 class BaseClient:
     """Configuration and request building shared by the sync and async clients."""
 
@@ -195,7 +214,16 @@ class BaseClient:
         if idempotency_key:
             headers[_constants.IDEMPOTENCY_HEADER] = idempotency_key
         content: bytes | None = None
-        if not isinstance(options.body, NotGiven):
+        files: Mapping[str, Any] | None = None
+        data: Mapping[str, Any] | None = None
+        if options.files is not None:
+            files = options.files
+            for item in files.values():
+                handle = item[1] if isinstance(item, tuple) else item
+                if hasattr(handle, "seek"):
+                    handle.seek(0)
+            data = {} if isinstance(options.body, NotGiven) else {k: _query_value(v) for k, v in options.body.items()}
+        elif not isinstance(options.body, NotGiven):
             content = json.dumps(options.body, default=_jsonable, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         url = self._url(options.path)
@@ -204,7 +232,7 @@ class BaseClient:
             url = url.copy_with(host=_constants.LOOPBACK_ADDRESS)
         timeout = self.timeout if isinstance(self.timeout, httpx.Timeout) else httpx.Timeout(self.timeout)
         return http.build_request(options.method, url, params=clean_params(options.params) or None,
-                                  content=content, headers=headers, timeout=timeout)
+                                  content=content, files=files, data=data, headers=headers, timeout=timeout)
 
     def _idempotency_key_for(self, options: RequestOptions) -> str | None:
         if options.method.upper() != "POST":
@@ -332,19 +360,40 @@ class SyncAPIClient(BaseClient):
         finally:
             response.close()
 
-    def get_page(self, path: str, parser: Parser[T], *, params: Mapping[str, Any] | None = None) -> SyncPage[T]:
-        return self._page(path, params, parser)
+    def post_multipart(self, path: str, parser: Parser[T], *, files: Mapping[str, Any],
+                       body: Mapping[str, Any] | None = None) -> T:
+        return self._request(parser, RequestOptions("POST", path, body=clean_body(body or {}), files=files))
 
-    def _page(self, path: str, params: Mapping[str, Any] | None, parser: Parser[T]) -> SyncPage[T]:
+    def get_list(self, path: str, parser: Parser[T], *, params: Mapping[str, Any] | None = None) -> list[T]:
+        """A list the API answers whole, unpaginated (a JSON array)."""
+        return self.get(path, lambda data: [_parse_item(parser, item) for item in _items(data)], params=params)
+
+    @contextmanager
+    def download(self, path: str, *, params: Mapping[str, Any] | None = None,
+                 authenticated: bool = True) -> Iterator[httpx.Response]:
+        response = self._send(RequestOptions("GET", path, params=params, authenticated=authenticated), stream=True)
+        try:
+            yield response
+        finally:
+            response.close()
+
+    def get_page(self, path: str, parser: Parser[T], *, params: Mapping[str, Any] | None = None,
+                 page_type: type[SyncPage[Any]] = SyncPage) -> SyncPage[T]:
+        return self._page(path, params, parser, page_type)
+
+    def _page(self, path: str, params: Mapping[str, Any] | None, parser: Parser[T],
+              page_type: type[SyncPage[Any]] = SyncPage) -> SyncPage[T]:
         response = self._send(RequestOptions("GET", path, params=params))
         data = _decode(response)
         results = _parse(lambda d: [_parse(parser, item, response) for item in d["results"]], data, response)
 
         def fetch(link: str) -> SyncPage[T]:
-            return self._page(self._relative_link(link), None, parser)
+            return self._page(self._relative_link(link), None, parser, page_type)
 
-        return SyncPage(results=results, next_url=data.get("next"), previous_url=data.get("previous"), fetch=fetch,
-                        request_id=response.headers.get("x-request-id"))
+        page = page_type(results=results, next_url=data.get("next"), previous_url=data.get("previous"), fetch=fetch,
+                         request_id=response.headers.get("x-request-id"))
+        _parse(page._absorb, data, response)
+        return page
 
 
 class AsyncAPIClient(BaseClient):
@@ -452,17 +501,39 @@ class AsyncAPIClient(BaseClient):
         finally:
             await response.aclose()
 
-    def get_page(self, path: str, parser: Parser[T], *, params: Mapping[str, Any] | None = None
-                 ) -> AsyncPaginator[T]:
-        return AsyncPaginator(lambda: self._page(path, params, parser))
+    async def post_multipart(self, path: str, parser: Parser[T], *, files: Mapping[str, Any],
+                             body: Mapping[str, Any] | None = None) -> T:
+        return await self._request(parser, RequestOptions("POST", path, body=clean_body(body or {}), files=files))
 
-    async def _page(self, path: str, params: Mapping[str, Any] | None, parser: Parser[T]) -> AsyncPage[T]:
+    async def get_list(self, path: str, parser: Parser[T], *, params: Mapping[str, Any] | None = None) -> list[T]:
+        """A list the API answers whole, unpaginated (a JSON array)."""
+        return await self.get(path, lambda data: [_parse_item(parser, item) for item in _items(data)], params=params)
+
+    @asynccontextmanager
+    async def download(self, path: str, *, params: Mapping[str, Any] | None = None,
+                       authenticated: bool = True) -> AsyncIterator[httpx.Response]:
+        response = await self._send(RequestOptions("GET", path, params=params, authenticated=authenticated),
+                                    stream=True)
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    def get_page(self, path: str, parser: Parser[T], *, params: Mapping[str, Any] | None = None,
+                 page_type: type[AsyncPage[Any]] = AsyncPage,
+                 paginator_type: type[AsyncPaginator[Any]] = AsyncPaginator) -> AsyncPaginator[T]:
+        return paginator_type(lambda: self._page(path, params, parser, page_type))
+
+    async def _page(self, path: str, params: Mapping[str, Any] | None, parser: Parser[T],
+                    page_type: type[AsyncPage[Any]] = AsyncPage) -> AsyncPage[T]:
         response = await self._send(RequestOptions("GET", path, params=params))
         data = _decode(response)
         results = _parse(lambda d: [_parse(parser, item, response) for item in d["results"]], data, response)
 
         async def fetch(link: str) -> AsyncPage[T]:
-            return await self._page(self._relative_link(link), None, parser)
+            return await self._page(self._relative_link(link), None, parser, page_type)
 
-        return AsyncPage(results=results, next_url=data.get("next"), previous_url=data.get("previous"), fetch=fetch,
+        page = page_type(results=results, next_url=data.get("next"), previous_url=data.get("previous"), fetch=fetch,
                          request_id=response.headers.get("x-request-id"))
+        _parse(page._absorb, data, response)
+        return page

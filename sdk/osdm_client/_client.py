@@ -35,24 +35,68 @@ from ._types import NOT_GIVEN, NotGiven, Timeout
 from .resources import (
     AsyncAuditLog,
     AsyncAuth,
+    AsyncBlocks,
+    AsyncCategories,
+    AsyncConversations,
+    AsyncDashboards,
+    AsyncDisputes,
+    AsyncEscrows,
     AsyncEvents,
+    AsyncFiles,
+    AsyncListings,
     AsyncMarketplaceResource,
     AsyncMe,
+    AsyncMessagingPolicyResource,
+    AsyncNotificationPreferences,
+    AsyncNotifications,
+    AsyncOrders,
+    AsyncPaymentGateways,
+    AsyncPaymentMethods,
+    AsyncPayments,
+    AsyncPayoutDestinations,
+    AsyncPayoutPolicyResource,
+    AsyncProposals,
+    AsyncReconciliationResource,
+    AsyncReviews,
     AsyncSecretKeys,
     AsyncTenants,
     AsyncUsers,
+    AsyncWalletResource,
     AsyncWebhookDeliveries,
     AsyncWebhookEndpoints,
+    AsyncWithdrawals,
     AuditLog,
     Auth,
+    Blocks,
+    Categories,
+    Conversations,
+    Dashboards,
+    Disputes,
+    Escrows,
     Events,
+    Files,
+    Listings,
     MarketplaceResource,
     Me,
+    MessagingPolicyResource,
+    NotificationPreferences,
+    Notifications,
+    Orders,
+    PaymentGateways,
+    PaymentMethods,
+    Payments,
+    PayoutDestinations,
+    PayoutPolicyResource,
+    Proposals,
+    ReconciliationResource,
+    Reviews,
     SecretKeys,
     Tenants,
     Users,
+    WalletResource,
     WebhookDeliveries,
     WebhookEndpoints,
+    Withdrawals,
 )
 from .types import TenantCreated, TokenPair
 
@@ -217,6 +261,94 @@ class OSDM(SyncAPIClient):
     def audit_log(self) -> AuditLog:
         return AuditLog(self)
 
+    @cached_property
+    def dashboards(self) -> Dashboards:
+        return Dashboards(self)
+
+    @cached_property
+    def notification_preferences(self) -> NotificationPreferences:
+        return NotificationPreferences(self)
+
+    @cached_property
+    def notifications(self) -> Notifications:
+        return Notifications(self)
+
+    @cached_property
+    def messaging_policy(self) -> MessagingPolicyResource:
+        return MessagingPolicyResource(self)
+
+    @cached_property
+    def blocks(self) -> Blocks:
+        return Blocks(self)
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        return Conversations(self)
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        return Reviews(self)
+
+    @cached_property
+    def reconciliation(self) -> ReconciliationResource:
+        return ReconciliationResource(self)
+
+    @cached_property
+    def payout_policy(self) -> PayoutPolicyResource:
+        return PayoutPolicyResource(self)
+
+    @cached_property
+    def payout_destinations(self) -> PayoutDestinations:
+        return PayoutDestinations(self)
+
+    @cached_property
+    def withdrawals(self) -> Withdrawals:
+        return Withdrawals(self)
+
+    @cached_property
+    def wallet(self) -> WalletResource:
+        return WalletResource(self)
+
+    @cached_property
+    def disputes(self) -> Disputes:
+        return Disputes(self)
+
+    @cached_property
+    def escrows(self) -> Escrows:
+        return Escrows(self)
+
+    @cached_property
+    def payment_methods(self) -> PaymentMethods:
+        return PaymentMethods(self)
+
+    @cached_property
+    def payment_gateways(self) -> PaymentGateways:
+        return PaymentGateways(self)
+
+    @cached_property
+    def payments(self) -> Payments:
+        return Payments(self)
+
+    @cached_property
+    def proposals(self) -> Proposals:
+        return Proposals(self)
+
+    @cached_property
+    def orders(self) -> Orders:
+        return Orders(self)
+
+    @cached_property
+    def files(self) -> Files:
+        return Files(self)
+
+    @cached_property
+    def listings(self) -> Listings:
+        return Listings(self)
+
+    @cached_property
+    def categories(self) -> Categories:
+        return Categories(self)
+
     # --- credentials and copies ----------------------------------------------------------------
 
     @property
@@ -318,6 +450,94 @@ class AsyncOSDM(AsyncAPIClient):
     @cached_property
     def audit_log(self) -> AsyncAuditLog:
         return AsyncAuditLog(self)
+
+    @cached_property
+    def dashboards(self) -> AsyncDashboards:
+        return AsyncDashboards(self)
+
+    @cached_property
+    def notification_preferences(self) -> AsyncNotificationPreferences:
+        return AsyncNotificationPreferences(self)
+
+    @cached_property
+    def notifications(self) -> AsyncNotifications:
+        return AsyncNotifications(self)
+
+    @cached_property
+    def messaging_policy(self) -> AsyncMessagingPolicyResource:
+        return AsyncMessagingPolicyResource(self)
+
+    @cached_property
+    def blocks(self) -> AsyncBlocks:
+        return AsyncBlocks(self)
+
+    @cached_property
+    def conversations(self) -> AsyncConversations:
+        return AsyncConversations(self)
+
+    @cached_property
+    def reviews(self) -> AsyncReviews:
+        return AsyncReviews(self)
+
+    @cached_property
+    def reconciliation(self) -> AsyncReconciliationResource:
+        return AsyncReconciliationResource(self)
+
+    @cached_property
+    def payout_policy(self) -> AsyncPayoutPolicyResource:
+        return AsyncPayoutPolicyResource(self)
+
+    @cached_property
+    def payout_destinations(self) -> AsyncPayoutDestinations:
+        return AsyncPayoutDestinations(self)
+
+    @cached_property
+    def withdrawals(self) -> AsyncWithdrawals:
+        return AsyncWithdrawals(self)
+
+    @cached_property
+    def wallet(self) -> AsyncWalletResource:
+        return AsyncWalletResource(self)
+
+    @cached_property
+    def disputes(self) -> AsyncDisputes:
+        return AsyncDisputes(self)
+
+    @cached_property
+    def escrows(self) -> AsyncEscrows:
+        return AsyncEscrows(self)
+
+    @cached_property
+    def payment_methods(self) -> AsyncPaymentMethods:
+        return AsyncPaymentMethods(self)
+
+    @cached_property
+    def payment_gateways(self) -> AsyncPaymentGateways:
+        return AsyncPaymentGateways(self)
+
+    @cached_property
+    def payments(self) -> AsyncPayments:
+        return AsyncPayments(self)
+
+    @cached_property
+    def proposals(self) -> AsyncProposals:
+        return AsyncProposals(self)
+
+    @cached_property
+    def orders(self) -> AsyncOrders:
+        return AsyncOrders(self)
+
+    @cached_property
+    def files(self) -> AsyncFiles:
+        return AsyncFiles(self)
+
+    @cached_property
+    def listings(self) -> AsyncListings:
+        return AsyncListings(self)
+
+    @cached_property
+    def categories(self) -> AsyncCategories:
+        return AsyncCategories(self)
 
     @property
     def access_token(self) -> str | None:

@@ -35,6 +35,9 @@ class _PageBase(Generic[T]):
         self.previous = previous_url
         self.request_id = request_id
 
+    def _absorb(self, data: dict[str, Any]) -> None:
+        """Read what a page answer carries beside its items (a search page's facets, say)."""
+
     def has_next_page(self) -> bool:
         return self.next is not None
 

@@ -178,3 +178,24 @@ class FlakyProxy(_Server):
             _drop(handler)
             return
         _answer(handler, response.status_code, dict(response.headers), response.content)
+
+
+def become_seller(client, name: str = "SDK Shop"):
+    """Give a user-mode client a seller profile; returns the client."""
+    client.me.seller_profile.upsert(display_name=name, country="SA")
+    return client
+
+
+def category_id(client, market: str, slug: str) -> int:
+    """A default-taxonomy category's id (the operator loads the taxonomy first: `categories.load_default()`)."""
+    return next(c.id for c in client.categories.list(market=market) if c.slug == slug)
+
+
+def pay(buyer, payment_id: str, *, method: str = "mada", outcome: str = "paid"):
+    """Pay through the sandbox gateway as a buyer would: process, press the checkout page's button
+    (the simulator then calls the platform back, signed), wait for the payment to settle."""
+    payment = buyer.payments.process(payment_id, method=method, return_url="https://shop.example.com/return")
+    assert payment.status == "requires_action", payment
+    httpx.post(payment.next_action["url"], data={"outcome": outcome}, timeout=10)
+    final = "succeeded" if outcome == "paid" else "failed"
+    return wait_for(lambda: (p := buyer.payments.retrieve(payment_id)).status == final and p, timeout=20)

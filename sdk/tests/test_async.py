@@ -77,6 +77,8 @@ def test_the_async_client_has_the_same_resources_methods_and_arguments(sync, asy
             async_method = async_methods[name]
             if returns.startswith("SyncPage["):
                 assert str(theirs.return_annotation) == returns.replace("SyncPage[", "AsyncPaginator[")
+            elif returns.endswith("SearchPage"):  # a page with extras: ListingSearchPage
+                assert str(theirs.return_annotation) == f"Async{returns[:-4]}Paginator", f"{path}.{name}"
             elif returns.startswith("Iterator["):  # a streaming context manager
                 assert str(theirs.return_annotation).startswith("AsyncIterator[")
             else:

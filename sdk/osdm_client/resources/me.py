@@ -5,14 +5,46 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Literal
 
+from .._pagination import AsyncPaginator, SyncPage
 from .._resource import AsyncAPIResource, SyncAPIResource
 from .._types import NOT_GIVEN, NotGiven
-from ..types import SellerProfile, User
+from ..types import ListingSummary, Order, SellerProfile, User
 
-__all__ = ["AsyncMe", "AsyncSellerProfileResource", "Me", "SellerProfileResource"]
+__all__ = ["AsyncMe", "AsyncMyLibrary", "AsyncMyListings", "AsyncSellerProfileResource", "Me", "MyLibrary",
+           "MyListings", "SellerProfileResource"]
 
 PATH = "/api/v1/me"
 PROFILE_PATH = "/api/v1/me/seller-profile"
+LISTINGS_PATH = "/api/v1/me/listings/"
+LIBRARY_PATH = "/api/v1/me/library/"
+
+
+class MyLibrary(SyncAPIResource):
+    def list(self, *, limit: int | NotGiven = NOT_GIVEN) -> SyncPage[Order]:
+        """The products you bought and paid for: each order's listing's files are yours to download."""
+        return self._client.get_page(LIBRARY_PATH, Order, params={"limit": limit})
+
+
+class AsyncMyLibrary(AsyncAPIResource):
+    def list(self, *, limit: int | NotGiven = NOT_GIVEN) -> AsyncPaginator[Order]:
+        """The products you bought and paid for: each order's listing's files are yours to download."""
+        return self._client.get_page(LIBRARY_PATH, Order, params={"limit": limit})
+
+
+class MyListings(SyncAPIResource):
+    def list(self, *, market: str | NotGiven = NOT_GIVEN, status: str | NotGiven = NOT_GIVEN,
+             limit: int | NotGiven = NOT_GIVEN) -> SyncPage[ListingSummary]:
+        """Your own listings, drafts included; `status` is `draft`, `published`, `paused` or `closed`."""
+        return self._client.get_page(LISTINGS_PATH, ListingSummary,
+                                     params={"market": market, "status": status, "limit": limit})
+
+
+class AsyncMyListings(AsyncAPIResource):
+    def list(self, *, market: str | NotGiven = NOT_GIVEN, status: str | NotGiven = NOT_GIVEN,
+             limit: int | NotGiven = NOT_GIVEN) -> AsyncPaginator[ListingSummary]:
+        """Your own listings, drafts included; `status` is `draft`, `published`, `paused` or `closed`."""
+        return self._client.get_page(LISTINGS_PATH, ListingSummary,
+                                     params={"market": market, "status": status, "limit": limit})
 
 
 class SellerProfileResource(SyncAPIResource):
@@ -37,6 +69,14 @@ class Me(SyncAPIResource):
     @cached_property
     def seller_profile(self) -> SellerProfileResource:
         return SellerProfileResource(self._client)
+
+    @cached_property
+    def listings(self) -> MyListings:
+        return MyListings(self._client)
+
+    @cached_property
+    def library(self) -> MyLibrary:
+        return MyLibrary(self._client)
 
     def retrieve(self) -> User:
         return self._client.get(PATH, User)
@@ -71,6 +111,14 @@ class AsyncMe(AsyncAPIResource):
     @cached_property
     def seller_profile(self) -> AsyncSellerProfileResource:
         return AsyncSellerProfileResource(self._client)
+
+    @cached_property
+    def listings(self) -> AsyncMyListings:
+        return AsyncMyListings(self._client)
+
+    @cached_property
+    def library(self) -> AsyncMyLibrary:
+        return AsyncMyLibrary(self._client)
 
     async def retrieve(self) -> User:
         return await self._client.get(PATH, User)
