@@ -6,6 +6,8 @@ whole middleware stack via django.test.Client) has answered 200. So it covers th
 and secret-key rows, the schema, the commit, host resolution and the first query in the schema.
 
   clone     the template schema is cloned (OSDM_SPARE_POOL_SIZE=0): the default without a pool.
+            tenants.provisioning.schema_clone() reads the template through pg_catalog by oid and
+            replays it in two scripts, so its cost should not depend on how many schemas exist.
   spare     a spare schema cloned ahead of time is claimed and renamed. The pool is filled with
             N spares first (not timed), then OSDM_SPARE_POOL_SIZE=N. The Celery refill that
             tenant_create queues after a claim is replaced by a no-op here, so the bench needs
@@ -15,13 +17,16 @@ and secret-key rows, the schema, the commit, host resolution and the first query
             runs with the schema step swapped for that, so all else is identical. Slow, so
             fewer tenants (--migrate-count, default min(N, 5)).
 
+With --existing N, N tenants are created first (not timed), so that every strategy is measured
+in a database that already holds hundreds of tenant schemas, as production will.
+
 One tenant is made and served before any timing, so imports and first-request set-up are not
-billed to the first strategy. Everything happens in a throwaway database, `osdm_bench`
-(see bench/_support.py); the developer's `osdm` database is not touched.
+billed to the first strategy. Everything happens in a throwaway database of its own,
+`osdm_bench_provisioning` (see bench/_support.py); the developer's `osdm` database is not touched.
 
 Run:  make bench
   or: eval "$(.venv/bin/python scripts/devenv.py env 2>/dev/null)"; export OSDM_DEBUG=1
-      .venv/bin/python bench/tenant_provisioning.py [--count 30] [--migrate-count 5]
+      .venv/bin/python bench/tenant_provisioning.py [--count 30] [--migrate-count 5] [--existing 0]
 """
 
 from __future__ import annotations
@@ -32,21 +37,26 @@ from contextlib import contextmanager
 
 import _support
 
+BENCH_DB = "osdm_bench_provisioning"  # not _support's shared `osdm_bench`: other benchmarks may run at once
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--count", type=int, default=30, help="tenants per strategy (default 30)")
     parser.add_argument("--migrate-count", type=int, default=None,
                         help="tenants for the plain-migration strategy (default min(count, 5))")
+    parser.add_argument("--existing", type=int, default=0,
+                        help="tenants created before any measurement, not timed (default 0)")
     args = parser.parse_args()
     n = args.count
     n_migrate = args.migrate_count if args.migrate_count is not None else min(n, 5)
 
+    _support.BENCH_DB = BENCH_DB  # read by bench_database() when called
     with _support.bench_database():
-        run(n, n_migrate)
+        run(n, n_migrate, args.existing)
 
 
-def run(n: int, n_migrate: int) -> None:
+def run(n: int, n_migrate: int, existing: int = 0) -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
@@ -94,6 +104,12 @@ def run(n: int, n_migrate: int) -> None:
     print(_support.environment())
     settings.OSDM_SPARE_POOL_SIZE = 0
     provisioning.template_ensure()  # migrates the template of the fresh database: not timed
+    if existing:
+        start = time.perf_counter()
+        for i in range(existing):
+            services.tenant_create(slug=f"bench-existing-{i:04d}", name=f"Existing {i}")
+            created.append(f"bench-existing-{i:04d}")
+        print(f"Created {existing} tenants beforehand in {time.perf_counter() - start:.1f} s (not timed).")
     ready("bench-warmup")
 
     results: dict[str, tuple[list[float], list[float], int, int]] = {}
@@ -146,8 +162,9 @@ def run(n: int, n_migrate: int) -> None:
     print("The Celery pool refill queued after each claim was replaced by a no-op "
           "(tenants.services._schedule_pool_refill), so no task was queued.")
     print("p95 is nearest-rank; with few samples it is the maximum or close to it.")
-    print("Cloning gets slower as the database holds more schemas (see bench/migrate_many.py), so the "
-          "clone and migrate figures depend on the last column; a rename (spare) hardly does.")
+    print("The last column is how many tenant and spare schemas the database held when the strategy "
+          "started (--existing adds more); bench/migrate_many.py shows clone times as 100 tenants "
+          "accumulate.")
 
     start = time.perf_counter()
     for tenant in Tenant.objects.filter(slug__in=created):

@@ -161,6 +161,12 @@ def _grants(acl: str) -> str:
     )"""  # noqa: S608
 
 
+def _description(oid: str, catalog: str) -> str:
+    """SQL: the comment on an object (obj_description() runs a SQL function per row: ten times slower)."""
+    return (f"(SELECT ds.description FROM pg_description ds WHERE ds.objoid = {oid} "  # noqa: S608
+            f"AND ds.classoid = '{catalog}'::regclass AND ds.objsubid = 0)")
+
+
 def _into_source(catalog: str, oid: str, own_table: str) -> str:
     """SQL: the object (`catalog`, `oid`) depends on a relation or routine of the source schema other
     than `own_table`: a copy of it made by LIKE would still point into the template."""
@@ -227,8 +233,8 @@ class _Clone:
         return self.qualifier.sub(lambda _match: self.tgt + ".", definition)
 
     def _owner_and_privileges(self, kind: str, name: str, owner: str, has_acl: bool,
-                              grants: list[str] | None) -> None:
-        if owner != self.me:
+                              grants: list[str] | None, *, owned_by_table: bool = False) -> None:
+        if owner != self.me and not owned_by_table:  # a table's sequences follow its owner
             self.extras.append(f"ALTER {kind} {name} OWNER TO {_ident(owner)}")
         if has_acl:
             self.extras.append(f"REVOKE ALL ON {kind} {name} FROM PUBLIC, {_ident(owner)}")
@@ -243,7 +249,7 @@ class _Clone:
     def _schema(self) -> None:
         found = self._query(f"""
             SELECT n.oid, quote_ident(n.nspname), pg_get_userbyid(n.nspowner), current_user,
-                   n.nspacl IS NOT NULL, {_grants('n.nspacl')}, obj_description(n.oid, 'pg_namespace')
+                   n.nspacl IS NOT NULL, {_grants('n.nspacl')}, {_description('n.oid', 'pg_namespace')}
             FROM pg_namespace n WHERE n.nspname = %s""", [self.source])  # noqa: S608
         if not found:
             raise ValueError(f"schema {self.source} does not exist")
@@ -269,7 +275,8 @@ class _Clone:
                 routines.append(oid)
             else:
                 unsupported.append(description)
-        self.ids = {"tables": tables, "relations": tables + sequences, "routines": routines}
+        self.ids = {"tables": tables, "sequences": sequences, "relations": tables + sequences,
+                    "routines": routines}
         unsupported += [description for (description,) in self._query("""
             SELECT format('policy %%s on %%s', p.polname, p.polrelid::regclass)
             FROM pg_policy p WHERE p.polrelid = ANY(%(tables)s::oid[])
@@ -306,7 +313,7 @@ class _Clone:
                            EXISTS (SELECT 1 FROM pg_attribute a
                                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attidentity <> ''),
                            pg_get_userbyid(c.relowner), c.relacl IS NOT NULL, {_grants('c.relacl')},
-                           obj_description(c.oid, 'pg_class')
+                           {_description('c.oid', 'pg_class')}
                     FROM pg_class c LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
                     WHERE c.oid = ANY(%(tables)s::oid[]) ORDER BY c.relname""", self.ids)):  # noqa: S608
             src, dst = _ident(self.source, table), _ident(self.target, table)
@@ -331,13 +338,14 @@ class _Clone:
                        q.seqincrement, q.seqmin, q.seqmax, q.seqcache, q.seqcycle,
                        d.deptype, t.relname, t.oid = ANY(%(tables)s::oid[]), a.attname, a.attidentity,
                        format_type(a.atttypid, NULL), pg_get_userbyid(s.relowner), s.relacl IS NOT NULL,
-                       {_grants('s.relacl')}, obj_description(s.oid, 'pg_class')
-                FROM pg_class s JOIN pg_sequence q ON q.seqrelid = s.oid
+                       {_grants('s.relacl')}, {_description('s.oid', 'pg_class')}
+                FROM unnest(%(sequences)s::oid[]) o
+                JOIN pg_class s ON s.oid = o JOIN pg_sequence q ON q.seqrelid = o
                 LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
                      AND d.objsubid = 0 AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
                 LEFT JOIN pg_class t ON t.oid = d.refobjid
                 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-                WHERE s.oid = ANY(%(relations)s::oid[]) ORDER BY s.relname""", self.ids):  # noqa: S608
+                ORDER BY s.relname""", self.ids):  # noqa: S608
             if dependency is not None and not table_here:
                 raise UnsupportedSchemaObject(f"schema_clone() cannot copy, in {self.source}: sequence "
                                               f"{name} owned by a column of another schema")
@@ -364,15 +372,15 @@ class _Clone:
                 if dependency == "a":  # serial
                     owner_column = _ident(self.target, table, column)
                     self.sequences.append(f"ALTER SEQUENCE {dst} OWNED BY {owner_column}")
-                self._owner_and_privileges("SEQUENCE", dst, owner, has_acl, grants)
             self.positions.append(position)
+            self._owner_and_privileges("SEQUENCE", dst, owner, has_acl, grants, owned_by_table=bool(dependency))
             self._comment("SEQUENCE", dst, comment)
 
     def _routines(self) -> None:
         for definition, arguments, name, owner, has_acl, grants, comment in self._query(f"""
                 SELECT pg_get_functiondef(p.oid), pg_get_function_identity_arguments(p.oid), p.proname,
                        pg_get_userbyid(p.proowner), p.proacl IS NOT NULL, {_grants('p.proacl')},
-                       obj_description(p.oid, 'pg_proc')
+                       {_description('p.oid', 'pg_proc')}
                 FROM pg_proc p
                 WHERE p.oid = ANY(%(routines)s::oid[]) ORDER BY p.oid""", self.ids):  # noqa: S608
             self.routines.append(self._swap(definition))
@@ -386,13 +394,12 @@ class _Clone:
         for kind, table, name, definition, comment in self._query(f"""
                 SELECT CASE WHEN a.attgenerated = '' THEN 'default' ELSE 'generated' END, c.relname,
                        a.attname, pg_get_expr(ad.adbin, ad.adrelid), NULL
-                FROM pg_attrdef ad JOIN pg_class c ON c.oid = ad.adrelid
-                JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
-                WHERE ad.adrelid = ANY(%(tables)s::oid[])
-                  AND {_into_source('pg_attrdef', 'ad.oid', 'ad.adrelid')}
+                FROM unnest(%(tables)s::oid[]) r JOIN pg_attrdef ad ON ad.adrelid = r
+                JOIN pg_class c ON c.oid = r JOIN pg_attribute a ON a.attrelid = r AND a.attnum = ad.adnum
+                WHERE {_into_source('pg_attrdef', 'ad.oid', 'ad.adrelid')}
                 UNION ALL
                 SELECT 'check', c.relname, k.conname, pg_get_constraintdef(k.oid),
-                       obj_description(k.oid, 'pg_constraint')
+                       {_description('k.oid', 'pg_constraint')}
                 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
                 WHERE k.conrelid = ANY(%(tables)s::oid[]) AND k.contype = 'c'
                   AND {_into_source('pg_constraint', 'k.oid', 'k.conrelid')}""", self.ids):  # noqa: S608
@@ -408,12 +415,12 @@ class _Clone:
 
     def _constraints(self) -> None:
         """Foreign keys, added after the rows; comments of the constraints LIKE made with indexes."""
-        for table, name, kind, definition, comment in self._query("""
+        for table, name, kind, definition, comment in self._query(f"""
                 SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid),
-                       obj_description(k.oid, 'pg_constraint')
+                       {_description('k.oid', 'pg_constraint')}
                 FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
                 WHERE k.conrelid = ANY(%(tables)s::oid[]) AND k.contype IN ('p', 'u', 'x', 'f')
-                ORDER BY c.relname, k.conname""", self.ids):
+                ORDER BY c.relname, k.conname""", self.ids):  # noqa: S608
             if kind == "f":
                 self.foreign.setdefault(table, []).append(
                     f"ADD CONSTRAINT {_ident(name)} {self._swap(definition)}")
@@ -421,12 +428,12 @@ class _Clone:
 
     def _triggers(self) -> None:
         enable = {"D": "DISABLE TRIGGER", "R": "ENABLE REPLICA TRIGGER", "A": "ENABLE ALWAYS TRIGGER"}
-        for table, name, definition, enabled, comment in self._query("""
+        for table, name, definition, enabled, comment in self._query(f"""
                 SELECT c.relname, g.tgname, pg_get_triggerdef(g.oid), g.tgenabled,
-                       obj_description(g.oid, 'pg_trigger')
+                       {_description('g.oid', 'pg_trigger')}
                 FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
                 WHERE g.tgrelid = ANY(%(tables)s::oid[]) AND NOT g.tgisinternal
-                ORDER BY c.relname, g.tgname""", self.ids):
+                ORDER BY c.relname, g.tgname""", self.ids):  # noqa: S608
             self.triggers.append(self._swap(definition))
             if enabled in enable:
                 self.triggers.append(f"ALTER TABLE {_ident(self.target, table)} {enable[enabled]} "
@@ -435,7 +442,7 @@ class _Clone:
 
     def _indexes(self, schema: str) -> list[_Index]:
         """The indexes of the schema's tables, in creation order (LIKE copies them in that order)."""
-        return [_Index(*row) for row in self._query("""
+        return [_Index(*row) for row in self._query(f"""
             SELECT t.relname, i.relname,
                    replace(pg_get_indexdef(i.oid),
                            'INDEX ' || quote_ident(i.relname) || ' ON ' || quote_ident(n.nspname) || '.',
@@ -447,7 +454,7 @@ class _Clone:
                            WHERE e.classid = 'pg_class'::regclass AND e.objid = i.oid
                              AND e.refclassid = 'pg_proc'::regclass
                              AND e.refobjid = ANY(%(routines)s::oid[])),
-                   obj_description(i.oid, 'pg_class')
+                   {_description('i.oid', 'pg_class')}
             FROM pg_namespace n
             JOIN pg_depend d ON d.refclassid = 'pg_namespace'::regclass AND d.refobjid = n.oid
                  AND d.deptype = 'n' AND d.classid = 'pg_class'::regclass
@@ -456,7 +463,7 @@ class _Clone:
             JOIN pg_class i ON i.oid = x.indexrelid
             LEFT JOIN pg_constraint k ON k.conrelid = t.oid AND k.conindid = i.oid
                  AND k.contype IN ('p', 'u', 'x')
-            WHERE n.nspname = %(schema)s ORDER BY i.oid""", {**self.ids, "schema": schema})]
+            WHERE n.nspname = %(schema)s ORDER BY i.oid""", {**self.ids, "schema": schema})]  # noqa: S608
 
     def _indexes_match(self, source: list[_Index], target: list[_Index]) -> tuple[list[str], list[str]]:
         """Statements renaming the indexes LIKE made to their names in the template (a constraint is
