@@ -158,6 +158,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = False
+# Celery's Django fixup closes the database connection around every task unless this is set, which
+# cost two new PostgreSQL sessions per webhook delivery (docs/webhooks.md#figures). Connections are
+# kept instead; osdm/celery.py drops broken or expired ones (CONN_MAX_AGE) before and after each task.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE = {
     # Claiming a spare queues a refill; this catches refills lost while the broker was down.
     "spare-pool-refill": {"task": "tenants.spare_pool_refill", "schedule": 300.0},
