@@ -123,7 +123,7 @@ def _milestone_transition(milestone: Milestone, to_status: str, *, actor: Actor,
 
 
 def _locked(order: Order) -> Order:
-    return Order.objects.select_for_update().select_related("listing").get(pk=order.pk)
+    return Order.objects.select_for_update(of=("self",)).select_related("listing").get(pk=order.pk)
 
 
 def _require(condition: bool, message: str, code: str) -> None:
