@@ -25,8 +25,9 @@ call returned. Latency = one `transfers_apply` call as the writer saw it (p50 an
 CPU per transfer is read from /proc over the timed window: this process (the writers' Python, one
 process under the GIL) and the PostgreSQL client backends of the writers' connections. "CPU
 ceiling" = CPUs / (client + database CPU per transfer): the rate this machine's cores would allow at
-that cost, however many writers. "Machine busy" is all CPUs from /proc/stat during the level, other
-programs included: other benchmarks may run at the same time; rerun when it is high. The
+that cost, however many writers. "Machine busy" is all CPUs from /proc/stat during the level;
+"of it others" is what other programs used (busy less this process and its backends): other
+benchmarks may run at the same time; rerun when it is high. The
 development server runs with fsync=off and synchronous_commit=off (printed on the first line): no
 commit waits for a disk here, as it would in production.
 
@@ -123,6 +124,7 @@ class Level:
     client_cpu: float = 0.0
     db_cpu: float = 0.0
     busy: float = 0.0
+    others: float = 0.0
 
 
 def make_op(scenario: str, writers: int, index: int, accounts: dict):
@@ -227,6 +229,9 @@ def run_level(schema: str, scenario: str, writers: int, duration: float, account
     level.wall = end - state["start"]
     level.client_cpu, level.db_cpu = client1 - client0, db1 - db0
     level.busy = (busy1 - busy0) / max(1, all1 - all0)
+    # What other programs used meanwhile: the machine's busy CPU seconds less this process and its backends.
+    busy_seconds = (busy1 - busy0) / os.sysconf("SC_CLK_TCK")
+    level.others = max(0.0, busy_seconds - level.client_cpu - level.db_cpu) / ((os.cpu_count() or 1) * level.wall)
     return level
 
 
@@ -318,7 +323,8 @@ def report(level: Level) -> list[str]:
                 ms(level.latencies[1], 50), ms(level.latencies[1], 95)]
     else:
         row += [ms(level.latencies[0], 50), ms(level.latencies[0], 95)]
-    return [*row, str(level.errors), f"{per_client:.2f}", f"{per_db:.2f}", f"{ceiling:,.0f}", f"{level.busy:.0%}"]
+    return [*row, str(level.errors), f"{per_client:.2f}", f"{per_db:.2f}", f"{ceiling:,.0f}", f"{level.busy:.0%}",
+            f"{level.others:.0%}"]
 
 
 def main() -> None:
@@ -371,7 +377,8 @@ def run(args) -> None:
             headers += ["pairs/s", "pending p50 ms", "pending p95 ms", "post p50 ms", "post p95 ms"]
         else:
             headers += ["p50 ms", "p95 ms"]
-        headers += ["errors", "client CPU ms/transfer", "DB CPU ms/transfer", "CPU ceiling /s", "machine busy"]
+        headers += ["errors", "client CPU ms/transfer", "DB CPU ms/transfer", "CPU ceiling /s", "machine busy",
+                    "of it others"]
         print(_support.table(headers, rows))
         if scenario == "different":
             best = max(float(r[3].replace(",", "")) for r in rows)
