@@ -92,3 +92,34 @@ def test_nothing_is_lost_across_a_worker_restart(celery_worker, hook, api, gamma
 def test_endpoints_are_cleaned_up(gamma, committed):
     with tenant_run(gamma.tenant):
         assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_worker_reusing_connections_never_mixes_two_marketplaces(celery_worker, hook, api, gamma, committed,
+                                                                     receiver):
+    """The worker keeps its connections between tasks (CELERY_DB_REUSE_MAX) and sets search_path once
+    per connection and tenant (TENANT_LIMIT_SET_CALLS): tasks of two marketplaces interleaved on the same
+    threads must each read their own schema and reach only their own endpoint."""
+    from tenants import services
+
+    from .conftest import Marketplace
+
+    gamma_endpoint, gamma_path = hook
+    made = services.tenant_create(slug=f"iso-{uuid.uuid4().hex[:8]}", name="عزل")
+    other = Marketplace(made.tenant, made.secret_key)
+    try:
+        other_path = receiver.path()
+        other_endpoint = api(other, other.secret_key).post(
+            "/api/v1/webhook-endpoints/", {"url": receiver.url(other_path), "event_types": ["user.created"]}).json()
+        gamma_emails, other_emails = set(), set()
+        for _ in range(6):
+            gamma_emails.add(_sign_up(api, gamma))
+            other_emails.add(_sign_up(api, other))
+        for endpoint, path, emails, market in ((gamma_endpoint, gamma_path, gamma_emails, gamma),
+                                               (other_endpoint, other_path, other_emails, other)):
+            got = receiver.wait(path, 6)
+            payloads = [Webhook(endpoint["secret"]).verify(g.body, g.headers) for g in got]
+            assert {p["data"]["email"] for p in payloads} == emails
+            wait_for(lambda e=endpoint, m=market: _delivery(m, e["id"]).status == "succeeded")
+        assert len(receiver.received(gamma_path)) == 6 and len(receiver.received(other_path)) == 6
+    finally:
+        services.tenant_delete(tenant=other.tenant)
