@@ -81,7 +81,7 @@ def test_messages_and_a_split_resolution(api, alpha, paid_service, sandbox):
     assert (body["status"], body["outcome"], body["refund_amount"], body["release_amount"]) == (
         "resolved", "split", 5000, 15000)
     assert sandbox.payments[gateway_id]["refunded"] == 5000  # the refund part went through the gateway
-    assert _wallet(seller) == {"currency": "SAR", "available": 13500, "pending": 0, "paid_out": 0}
+    assert _wallet(seller) == {"currency": "SAR", "available": 13500, "pending": 0, "paid_out": 0, "owed": 0}
     assert buyer.get(f"/api/v1/orders/{order['id']}/").json()["status"] == "completed"
     assert_error(operator.post(f"{path}/resolve", {"outcome": "release"}), 409)
     _books(alpha)

@@ -55,7 +55,7 @@ def _books(market):
 
 def _wallet(client):
     balances = client.get("/api/v1/wallet/").json()["balances"]
-    return balances[0] if balances else {"available": 0, "pending": 0, "paid_out": 0}
+    return balances[0] if balances else {"available": 0, "pending": 0, "paid_out": 0, "owed": 0}
 
 
 def _service_order(api, market, seller=None, buyer=None):
@@ -75,10 +75,10 @@ def test_a_product_sale_is_released_at_payment(api, alpha):
     _pay(alpha, order["payment"]["id"])
     escrow = seller.get("/api/v1/escrows/?role=seller").json()["results"][0]
     assert escrow["status"] == "released" and escrow["seller_amount"] == 9000 and escrow["commission"] == 1000
-    assert _wallet(seller) == {"currency": "SAR", "available": 9000, "pending": 0, "paid_out": 0}
+    assert _wallet(seller) == {"currency": "SAR", "available": 9000, "pending": 0, "paid_out": 0, "owed": 0}
     lines = seller.get("/api/v1/wallet/transactions/").json()["results"]
-    assert {(t["code"], t["direction"], t["status"], t["amount"]) for t in lines} == {
-        ("escrow.hold", "in", "pending", 9000), ("escrow.release", "in", "posted", 9000)}
+    assert {(t["code"], t["direction"], t["status"], t["amount"], t["order_id"]) for t in lines} == {
+        ("escrow.hold", "in", "released", 9000, order["id"]), ("escrow.release", "in", "posted", 9000, order["id"])}
     with tenant_run(alpha.tenant):
         commission = Account.objects.get(code="commission:marketplace:SAR")
         assert commission.credits_posted >= 1000
@@ -98,7 +98,7 @@ def test_a_service_is_held_until_accepted(api, alpha):
     released = buyer.post(f"/api/v1/escrows/{escrow['id']}/release")
     assert released.json()["status"] == "released", released.content
     assert buyer.get(f"/api/v1/orders/{order['id']}/").json()["status"] == "completed"  # release = acceptance
-    assert _wallet(seller) == {"currency": "SAR", "available": 18000, "pending": 0, "paid_out": 0}
+    assert _wallet(seller) == {"currency": "SAR", "available": 18000, "pending": 0, "paid_out": 0, "owed": 0}
     assert_error(buyer.post(f"/api/v1/escrows/{escrow['id']}/release"), 409, "invalid_transition")
     _books(alpha)
 
@@ -123,16 +123,21 @@ def test_auto_release_runs_once_however_often_it_runs(api, alpha):
     _books(alpha)
 
 
-def test_an_auto_release_interrupted_midway_finishes_on_the_next_run(api, alpha, monkeypatch):
+def _three_delivered(api, market):
+    """Three paid service orders, delivered; and a time past their auto-release."""
     from datetime import timedelta
 
     from django.utils import timezone
 
-    orders = [_service_order(api, alpha) for _ in range(3)]
+    orders = [_service_order(api, market) for _ in range(3)]
     for seller, _buyer, order in orders:
-        _pay(alpha, order["payment"]["id"])
+        _pay(market, order["payment"]["id"])
         seller.post(f"/api/v1/orders/{order['id']}/deliver", {"message": "done"})
-    later = timezone.now() + timedelta(days=8)
+    return orders, timezone.now() + timedelta(days=8)
+
+
+def test_an_auto_release_failing_on_one_escrow_releases_the_others_and_that_one_next_run(api, alpha, monkeypatch):
+    orders, later = _three_delivered(api, alpha)
     real = escrow_services.escrow_release
     calls = {"n": 0}
 
@@ -145,12 +150,39 @@ def test_an_auto_release_interrupted_midway_finishes_on_the_next_run(api, alpha,
     monkeypatch.setattr(escrow_services, "escrow_release", crashing)
     monkeypatch.setattr("osdm.escrow.services.escrow_release", crashing)
     with tenant_run(alpha.tenant):
-        with pytest.raises(RuntimeError):
+        assert escrow_services.escrows_auto_release(now=later) == 2  # the second one failed, rolled back, logged
+        assert sorted(Escrow.objects.filter(order_id__in=[o["id"] for _, _, o in orders])
+                      .values_list("status", flat=True)) == ["held", "released", "released"]
+        monkeypatch.setattr("osdm.escrow.services.escrow_release", real)
+        assert escrow_services.escrows_auto_release(now=later) == 1
+        assert set(Escrow.objects.filter(order_id__in=[o["id"] for _, _, o in orders])
+                   .values_list("status", flat=True)) == {"released"}
+    _books(alpha)
+
+
+def test_an_auto_release_crashed_halfway_releases_each_escrow_once_on_the_next_run(api, alpha, monkeypatch):
+    orders, later = _three_delivered(api, alpha)
+    real = escrow_services.escrow_release
+    calls = {"n": 0}
+
+    def killed(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SystemExit("worker killed")  # not an error the job may swallow: the run ends here
+        return real(**kwargs)
+
+    monkeypatch.setattr("osdm.escrow.services.escrow_release", killed)
+    with tenant_run(alpha.tenant):
+        with pytest.raises(SystemExit):
             escrow_services.escrows_auto_release(now=later)
         monkeypatch.setattr("osdm.escrow.services.escrow_release", real)
         assert escrow_services.escrows_auto_release(now=later) == 2
+        assert escrow_services.escrows_auto_release(now=later) == 0
         assert set(Escrow.objects.filter(order_id__in=[o["id"] for _, _, o in orders])
                    .values_list("status", flat=True)) == {"released"}
+        assert Transfer.objects.filter(code="escrow.release",
+                                       reference__in=[str(e.pk) for e in Escrow.objects.filter(
+                                           order_id__in=[o["id"] for _, _, o in orders])]).count() == 6
     _books(alpha)
 
 
@@ -173,7 +205,7 @@ def test_cancelling_a_paid_order_refunds_it_through_the_ledger(api, alpha):
         cancelled = seller.post(f"/api/v1/orders/{order['id']}/cancel", {"reason": "cannot do it"})
         assert cancelled.json()["status"] == "cancelled", cancelled.content
         assert sim.payments[processed["gateway_payment_id"]]["refunded"] == 20000  # the gateway refunded
-        assert _wallet(seller) == {"currency": "SAR", "available": 0, "pending": 0, "paid_out": 0}
+        assert _wallet(seller) == {"currency": "SAR", "available": 0, "pending": 0, "paid_out": 0, "owed": 0}
         escrow = buyer.get("/api/v1/escrows/?role=buyer").json()["results"][0]
         assert escrow["status"] == "refunded"
         _books(alpha)

@@ -85,7 +85,7 @@ def funded_seller(api, market, *, price: int = 100000):
 
 def wallet(client) -> dict:
     balances = client.get("/api/v1/wallet/").json()["balances"]
-    return balances[0] if balances else {"currency": "SAR", "available": 0, "pending": 0, "paid_out": 0}
+    return balances[0] if balances else {"currency": "SAR", "available": 0, "pending": 0, "paid_out": 0, "owed": 0}
 
 
 def destination(client, iban: str = IBAN, **extra) -> dict:
@@ -235,7 +235,7 @@ def test_approval_pays_out_through_the_gateway(api, alpha, moyasar):
     withdrawal = requested(seller, 20000)
     assert (withdrawal["status"], withdrawal["amount"], withdrawal["currency"]) == ("requested", 20000, "SAR")
     assert (withdrawal["iban_last4"], withdrawal["bank_name"]) == ("7519", "Al Rajhi Bank")
-    assert wallet(seller) == {"currency": "SAR", "available": 70000, "pending": 0, "paid_out": 20000}
+    assert wallet(seller) == {"currency": "SAR", "available": 70000, "pending": 0, "paid_out": 20000, "owed": 0}
     assert moyasar.payouts == {}  # nothing is sent before approval
     books(alpha)
 
@@ -259,7 +259,7 @@ def test_approval_pays_out_through_the_gateway(api, alpha, moyasar):
         withdrawals_sync()
     paid = seller.get(f"/api/v1/withdrawals/{withdrawal['id']}/").json()
     assert (paid["status"], paid["gateway_status"]) == ("paid", "paid") and paid["paid_at"]
-    assert wallet(seller) == {"currency": "SAR", "available": 70000, "pending": 0, "paid_out": 20000}
+    assert wallet(seller) == {"currency": "SAR", "available": 70000, "pending": 0, "paid_out": 20000, "owed": 0}
     with tenant_run(alpha.tenant):
         leg = Transfer.objects.get(id=transfer_id("payout.paid", withdrawal["id"]))
         assert (leg.debit_account.kind, leg.credit_account.code, leg.amount) == ("payouts_in_transit",
@@ -280,7 +280,7 @@ def test_a_failing_payout_puts_the_money_back(api, alpha, moyasar):
     synced = api(alpha, alpha.secret_key).post(f"/api/v1/withdrawals/{withdrawal['id']}/sync").json()
     assert synced["status"] == "failed"
     assert synced["failure_reason"] == "Beneficiary account is invalid or closed" and synced["failure_code"]
-    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0}
+    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0, "owed": 0}
     assert events(alpha, withdrawal["id"])[-1] == "withdrawal.failed"
     books(alpha)
 
@@ -301,7 +301,7 @@ def test_a_payout_the_gateway_refuses_fails_and_an_outage_waits(api, alpha, moya
     failed = operator.get(f"/api/v1/withdrawals/{withdrawal['id']}/").json()
     assert (failed["status"], failed["failure_code"]) == ("failed", "invalid_request_error")
     assert "destination.iban" in failed["failure_reason"]
-    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0}
+    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0, "owed": 0}
     assert moyasar.payouts == {}
     books(alpha)
 
@@ -358,7 +358,7 @@ def test_a_lookup_that_misses_the_first_payout_never_fails_the_withdrawal(api, a
         withdrawals_sync()
         row = Withdrawal.objects.get(pk=withdrawal["id"])
     assert (row.status, row.gateway_payout_id) == ("paid", arrived.gateway_payout_id)
-    assert wallet(seller) == {"currency": "SAR", "available": 80000, "pending": 0, "paid_out": 10000}
+    assert wallet(seller) == {"currency": "SAR", "available": 80000, "pending": 0, "paid_out": 10000, "owed": 0}
     books(alpha)
 
 
@@ -387,7 +387,7 @@ def test_rejection_puts_the_money_back(api, alpha):
     rejected = operator.post(f"/api/v1/withdrawals/{withdrawal['id']}/reject", {"reason": "Unverified account"})
     assert rejected.status_code == 200, rejected.content
     assert (rejected.json()["status"], rejected.json()["rejection_reason"]) == ("rejected", "Unverified account")
-    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0}
+    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0, "owed": 0}
     assert_error(operator.post(f"/api/v1/withdrawals/{withdrawal['id']}/approve"), 409, "invalid_transition")
     assert_error(operator.post(f"/api/v1/withdrawals/{withdrawal['id']}/reject", {"reason": "again"}), 409)
     assert events(alpha, withdrawal["id"]) == ["withdrawal.requested", "withdrawal.rejected"]
@@ -423,7 +423,7 @@ def test_a_returned_payout_puts_the_money_back(api, alpha, moyasar):
     moyasar.settle_payouts()
     with tenant_run(alpha.tenant):
         withdrawals_sync()
-    assert wallet(seller) == {"currency": "SAR", "available": 60000, "pending": 0, "paid_out": 30000}
+    assert wallet(seller) == {"currency": "SAR", "available": 60000, "pending": 0, "paid_out": 30000, "owed": 0}
     # Moyasar reports the first one returned; the periodic check of paid payouts finds it.
     moyasar.return_payout(operator.get(f"/api/v1/withdrawals/{by_bank['id']}/").json()["gateway_payout_id"])
     with tenant_run(alpha.tenant):
@@ -436,7 +436,7 @@ def test_a_returned_payout_puts_the_money_back(api, alpha, moyasar):
     marked = operator.post(f"/api/v1/withdrawals/{by_operator['id']}/mark-returned", {"reason": "Account closed"})
     assert (marked.json()["status"], marked.json()["failure_reason"]) == ("returned", "Account closed")
     assert_error(operator.post(f"/api/v1/withdrawals/{by_operator['id']}/mark-returned"), 409, "invalid_transition")
-    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0}
+    assert wallet(seller) == {"currency": "SAR", "available": 90000, "pending": 0, "paid_out": 0, "owed": 0}
     assert events(alpha, by_bank["id"])[-2:] == ["withdrawal.paid", "withdrawal.returned"]
     books(alpha)
 

@@ -43,7 +43,7 @@ def test_twenty_simultaneous_withdrawals_never_overdraw(api, gamma, committed):
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * 9 + [409] * 11, [r.content for r in responses]
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"insufficient_funds"}
-    assert wallet(seller) == {"currency": "SAR", "available": 0, "pending": 0, "paid_out": 90000}
+    assert wallet(seller) == {"currency": "SAR", "available": 0, "pending": 0, "paid_out": 90000, "owed": 0}
     with tenant_run(gamma.tenant):
         assert Withdrawal.objects.filter(seller_id=seller.user_id).count() == 9
         assert verify() == []

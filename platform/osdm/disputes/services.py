@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -18,6 +19,8 @@ from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderKind, Ord
 from webhooks.services import event_publish
 
 from .models import DISPUTE_TRANSITIONS, Dispute, DisputeMessage, DisputeStatus
+
+logger = logging.getLogger(__name__)
 
 
 def _iso(value):
@@ -213,13 +216,19 @@ def disputes_unanswered(*, now=None) -> int:
     rule = _tenant().dispute_unanswered_outcome
     actor = Actor.system("dispute-deadline")
     resolved = 0
-    for dispute in Dispute.objects.filter(status=DisputeStatus.OPEN, respond_by__lte=now):
-        with transaction.atomic():
-            locked = Dispute.objects.select_for_update(skip_locked=True).filter(
-                pk=dispute.pk, status=DisputeStatus.OPEN).first()
-            if locked is None:
-                continue
-            dispute_resolve(actor=actor, dispute=locked, outcome=rule,
-                            note="The seller did not answer in time.")
-            resolved += 1
+    for dispute_id in list(Dispute.objects.filter(status=DisputeStatus.OPEN, respond_by__lte=now)
+                           .values_list("pk", flat=True)):
+        try:
+            with transaction.atomic():
+                locked = Dispute.objects.select_for_update(skip_locked=True).filter(
+                    pk=dispute_id, status=DisputeStatus.OPEN).first()
+                if locked is None:
+                    continue
+                dispute_resolve(actor=actor, dispute=locked, outcome=rule,
+                                note="The seller did not answer in time.")
+                resolved += 1
+        except Exception:
+            # A gateway refusing a refund, say: this dispute waits for the next run (or a human);
+            # the others are resolved now.
+            logger.exception("resolving unanswered dispute %s failed", dispute_id)
     return resolved

@@ -28,7 +28,9 @@ class WalletBalanceSerializer(serializers.Serializer):
     currency = serializers.CharField()
     available = serializers.IntegerField(help_text="Can be withdrawn now (minor units).")
     pending = serializers.IntegerField(help_text="Held in escrow for you, not yet released.")
-    paid_out = serializers.IntegerField()
+    paid_out = serializers.IntegerField(help_text="Withdrawn, in transit or paid, and not returned.")
+    owed = serializers.IntegerField(help_text="Refunds taken back after you withdrew that your wallet could not "
+                                              "cover; repaid from your next earnings before they are available.")
 
 
 class WalletSerializer(serializers.Serializer):
@@ -38,16 +40,26 @@ class WalletSerializer(serializers.Serializer):
 class WalletTransactionSerializer(serializers.ModelSerializer):
     direction = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
+    order_id = serializers.SerializerMethodField()
 
     class Meta:
         model = Transfer
-        fields = ["id", "code", "amount", "currency", "direction", "status", "reference", "created_at"]
+        fields = ["id", "code", "amount", "currency", "direction", "status", "reference", "order_id", "created_at"]
 
     @extend_schema_field(serializers.ChoiceField(choices=["in", "out"]))
     def get_direction(self, transfer) -> str:
         return "in" if transfer.credit_account.kind == "wallet" and \
             transfer.credit_account.owner_id == self.context["user"].pk else "out"
 
-    @extend_schema_field(serializers.ChoiceField(choices=["pending", "posted"]))
+    @extend_schema_field(serializers.ChoiceField(choices=["pending", "released", "voided", "posted"]))
     def get_status(self, transfer) -> str:
-        return "pending" if transfer.kind == Transfer.Kind.PENDING else "posted"
+        """A hold: `pending` while held, then `released` or `voided` (a partial refund voids it and
+        holds the rest anew). Anything else moved money when it was made: `posted`."""
+        if transfer.kind != Transfer.Kind.PENDING:
+            return "posted"
+        return {Transfer.Kind.POST_PENDING: "released", Transfer.Kind.VOID_PENDING: "voided"}.get(
+            getattr(transfer, "resolution_kind", None), "pending")
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_order_id(self, transfer) -> str | None:
+        return self.context.get("order_ids", {}).get(transfer.reference)

@@ -7,11 +7,17 @@ Ledger picture of one order (amounts in minor units, A = amount, C = commission)
     release            post both pending transfers
     refund (held)      void both; then buyer → gateway_clearing A posted when the gateway refunds
     partial refund R   void both; hold again A − R (new generation); buyer → gateway_clearing R
-    refund (released)  seller wallet → buyer and commission → buyer, in proportion; buyer → clearing
+    refund (released)  seller wallet → buyer and commission → buyer, in proportion; buyer → clearing;
+                       what the wallet cannot cover (the seller withdrew) is booked as seller debt
+                       → buyer, and repaid from the seller's next earnings
+    capture, no escrow the order was cancelled first: gateway_clearing → buyer A, nothing reserved;
+                       the refund later pays it back
+Each business event is ONE `transfers_apply` call, so its account locks are taken in one order.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -21,12 +27,13 @@ from django.utils.translation import gettext as _
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import Conflict, PermissionDenied
 from osdm.ledger.models import Account, Transfer, transfer_id
-from osdm.ledger.services import Move, account_get, transfers_apply
+from osdm.ledger.services import BALANCING_DEBIT, Move, account_get, debt_repayment, transfers_apply
 from webhooks.services import event_publish
 
 from .models import ESCROW_TRANSITIONS, Escrow, EscrowStatus
 
 SYSTEM = Actor.system("escrow")
+logger = logging.getLogger(__name__)
 
 
 def _iso(value):
@@ -103,14 +110,18 @@ def escrow_hold(*, payment, actor: Actor = SYSTEM) -> Escrow | None:
     if escrow is None:
         return None
     escrow = _locked(escrow)
-    if escrow.status != EscrowStatus.PENDING:
-        return escrow  # already held (a replayed event)
     accounts = _accounts(escrow)
+    captured = Move(id=transfer_id("payment.captured", payment.pk), kind=Transfer.Kind.POSTED, code="payment.captured",
+                    amount=payment.amount, debit=clearing(escrow.currency, payment.gateway), credit=accounts["buyer"],
+                    reference=str(escrow.order_id))
+    if escrow.status != EscrowStatus.PENDING:
+        # Held already (a replayed event: the capture is a no-op), or the order was cancelled before
+        # the money came: the money is the buyer's, on the books, reserved for no one, until refunded.
+        transfers_apply([captured])
+        return escrow
     seller_id, commission_id = _hold_ids(escrow)
     transfers_apply([
-        Move(id=transfer_id("payment.captured", payment.pk), kind=Transfer.Kind.POSTED, code="payment.captured",
-             amount=escrow.amount, debit=clearing(escrow.currency, payment.gateway), credit=accounts["buyer"],
-             reference=str(escrow.order_id)),
+        captured,
         Move(id=seller_id, kind=Transfer.Kind.PENDING, code="escrow.hold", amount=escrow.seller_amount,
              debit=accounts["buyer"], credit=accounts["wallet"], reference=str(escrow.pk)),
         Move(id=commission_id, kind=Transfer.Kind.PENDING, code="escrow.hold", amount=escrow.commission,
@@ -119,13 +130,13 @@ def escrow_hold(*, payment, actor: Actor = SYSTEM) -> Escrow | None:
     return _move(escrow, EscrowStatus.HELD, actor=actor, event="escrow.held", held_at=timezone.now())
 
 
-def _resolve_hold(escrow: Escrow, kind: str, code: str) -> None:
+def _resolve_hold(escrow: Escrow, kind: str, code: str) -> list[Move]:
     moves = []
     for pending_id, amount in zip(_hold_ids(escrow), (escrow.seller_amount, escrow.commission), strict=True):
         if amount == 0:
             continue
         moves.append(Move(id=transfer_id(code, pending_id), kind=kind, code=code, amount=amount, pending_id=pending_id))
-    transfers_apply(moves)
+    return moves
 
 
 def escrow_release(*, escrow: Escrow, actor: Actor, resolving_dispute: bool = False) -> Escrow:
@@ -139,7 +150,10 @@ def escrow_release(*, escrow: Escrow, actor: Actor, resolving_dispute: bool = Fa
         if escrow.status not in allowed:
             raise Conflict(_("This escrow is %(status)s: it cannot be released.") % {"status": escrow.status},
                            code="invalid_transition")
-        _resolve_hold(escrow, Transfer.Kind.POST_PENDING, "escrow.release")
+        moves = _resolve_hold(escrow, Transfer.Kind.POST_PENDING, "escrow.release")
+        repay = debt_repayment(wallet=_accounts(escrow)["wallet"], transfer_key=transfer_id("debt.repay", escrow.pk),
+                               reference=str(escrow.pk))
+        transfers_apply([*moves, *([repay] if repay else [])])
         return _move(escrow, EscrowStatus.RELEASED, actor=actor, event="escrow.released", released_at=timezone.now())
 
 
@@ -183,6 +197,14 @@ def escrow_delivered(*, order, milestone=None) -> None:
     qs.update(release_after=timezone.now() + timedelta(days=current_tenant().escrow_auto_release_days))
 
 
+def escrow_delivery_undone(*, order, milestone=None) -> None:
+    """The buyer asked for a revision: the delivery no longer counts, and neither does its clock.
+    The next delivery starts it again."""
+    qs = Escrow.objects.filter(order=order)
+    qs = qs.filter(milestone=milestone) if milestone else qs.filter(milestone__isnull=True)
+    qs.update(release_after=None)
+
+
 def escrow_refund_full(*, escrow: Escrow, actor: Actor, reason: str) -> Escrow:
     """Give the whole escrow back: refund its payment through the gateway (the refund's ledger
     transfers follow from it, see escrow_on_refund)."""
@@ -210,8 +232,9 @@ def escrow_on_refund(*, payment, refunded_total: int, previous_total: int) -> No
         return
     escrow = _locked(escrow)
     accounts = _accounts(escrow)
+    moves: list[Move] = []
     if escrow.status in (EscrowStatus.HELD, EscrowStatus.DISPUTED):
-        _resolve_hold(escrow, Transfer.Kind.VOID_PENDING, "escrow.void")
+        moves += _resolve_hold(escrow, Transfer.Kind.VOID_PENDING, "escrow.void")
         remaining = escrow.amount - amount
         if remaining > 0:
             bps = escrow.order.commission_bps
@@ -219,34 +242,49 @@ def escrow_on_refund(*, payment, refunded_total: int, previous_total: int) -> No
             escrow.seller_amount, escrow.generation = remaining - escrow.commission, escrow.generation + 1
             escrow.save(update_fields=["amount", "commission", "seller_amount", "generation"])
             seller_id, commission_id = _hold_ids(escrow)
-            transfers_apply([
+            moves += [
                 Move(id=seller_id, kind=Transfer.Kind.PENDING, code="escrow.hold", amount=escrow.seller_amount,
                      debit=accounts["buyer"], credit=accounts["wallet"], reference=str(escrow.pk)),
                 Move(id=commission_id, kind=Transfer.Kind.PENDING, code="escrow.hold", amount=escrow.commission,
                      debit=accounts["buyer"], credit=accounts["commission"], reference=str(escrow.pk)),
-            ])
+            ]
             audit_record(actor=SYSTEM, action="escrow.reduced", object_type="escrow", object_id=escrow.pk,
                          after=escrow_data(escrow))
         else:
             _move(escrow, EscrowStatus.REFUNDED, actor=SYSTEM, event="escrow.refunded", refunded_at=timezone.now())
     elif escrow.status == EscrowStatus.RELEASED:
-        # Taken back from where the release put it, in proportion. Cumulative rounding, so that refunds
-        # adding up to the whole amount take back exactly the seller's share and the commission.
-        def commission_part(total: int) -> int:
-            return total * escrow.commission // escrow.amount if escrow.amount else 0
+        moves += _clawback(escrow, accounts, payment=payment, amount=amount, refunded_total=refunded_total,
+                           previous_total=previous_total)
+    moves.append(Move(id=transfer_id("refund.paid", payment.pk, refunded_total), kind=Transfer.Kind.POSTED,
+                      code="refund.paid", amount=amount, debit=accounts["buyer"],
+                      credit=clearing(escrow.currency, payment.gateway), reference=str(escrow.order_id)))
+    transfers_apply(moves)
 
-        from_commission = commission_part(refunded_total) - commission_part(previous_total)
-        transfers_apply([
-            Move(id=transfer_id("refund.clawback", payment.pk, refunded_total, "seller"), kind=Transfer.Kind.POSTED,
-                 code="refund.clawback", amount=amount - from_commission, debit=accounts["wallet"],
-                 credit=accounts["buyer"], reference=str(escrow.pk)),
-            Move(id=transfer_id("refund.clawback", payment.pk, refunded_total, "commission"),
-                 kind=Transfer.Kind.POSTED, code="refund.clawback", amount=from_commission,
-                 debit=accounts["commission"], credit=accounts["buyer"], reference=str(escrow.pk)),
-        ])
-    transfers_apply([Move(id=transfer_id("refund.paid", payment.pk, refunded_total), kind=Transfer.Kind.POSTED,
-                          code="refund.paid", amount=amount, debit=accounts["buyer"],
-                          credit=clearing(escrow.currency, payment.gateway), reference=str(escrow.order_id))])
+
+def _clawback(escrow: Escrow, accounts: dict[str, Account], *, payment, amount: int, refunded_total: int,
+              previous_total: int) -> list[Move]:
+    """Take a refund of a released escrow back from where the release put it, in proportion, with
+    cumulative rounding, so that refunds adding up to the whole amount take back exactly the seller's
+    share and the commission. The seller's part comes from their wallet as far as it goes (they may
+    have withdrawn it); the rest is booked as their debt to the marketplace, repaid by their next
+    earnings. The gateway has refunded the buyer either way: the books must follow, never refuse."""
+    def commission_part(total: int) -> int:
+        return total * escrow.commission // escrow.amount if escrow.amount else 0
+
+    from_commission = commission_part(refunded_total) - commission_part(previous_total)
+    from_seller = amount - from_commission
+    from_wallet_id = transfer_id("refund.clawback", payment.pk, refunded_total, "seller")
+    debt = account_get(kind=Account.Kind.SELLER_DEBT, currency=escrow.currency, owner_id=escrow.seller_id)
+    return [
+        Move(id=from_wallet_id, kind=Transfer.Kind.POSTED, code="refund.clawback", amount=from_seller,
+             debit=accounts["wallet"], credit=accounts["buyer"], reference=str(escrow.pk), balancing=BALANCING_DEBIT),
+        Move(id=transfer_id("refund.clawback", payment.pk, refunded_total, "seller-debt"), kind=Transfer.Kind.POSTED,
+             code="refund.clawback.debt", debit=debt, credit=accounts["buyer"], reference=str(escrow.pk),
+             shortfall_of=from_wallet_id),
+        Move(id=transfer_id("refund.clawback", payment.pk, refunded_total, "commission"),
+             kind=Transfer.Kind.POSTED, code="refund.clawback", amount=from_commission,
+             debit=accounts["commission"], credit=accounts["buyer"], reference=str(escrow.pk)),
+    ]
 
 
 def escrow_freeze(*, escrow: Escrow, actor: Actor) -> Escrow:
@@ -271,17 +309,23 @@ def escrows_auto_release(*, now=None, limit: int = 500) -> int:
                .values_list("pk", "order_id", "milestone_id")[:limit])
     actor = Actor.system("auto-release")
     for escrow_id, order_id, milestone_id in due:
-        with transaction.atomic():
-            escrow = Escrow.objects.select_for_update(skip_locked=True).filter(
-                pk=escrow_id, status=EscrowStatus.HELD, release_after__lte=now).first()
-            if escrow is None:
-                continue
-            order = Order.objects.get(pk=order_id)
-            if milestone_id:
-                orders.milestone_accept(actor=actor, order=order, milestone_id=milestone_id, principal=_Buyer(order))
-            elif order.status == "delivered":
-                orders.order_complete(actor=actor, order=order, principal=_Buyer(order))
-            else:
-                escrow_release(escrow=escrow, actor=actor)
-            released += 1
+        try:
+            with transaction.atomic():
+                escrow = Escrow.objects.select_for_update(skip_locked=True).filter(
+                    pk=escrow_id, status=EscrowStatus.HELD, release_after__lte=now).first()
+                if escrow is None:
+                    continue
+                order = Order.objects.get(pk=order_id)
+                if milestone_id:
+                    orders.milestone_accept(actor=actor, order=order, milestone_id=milestone_id,
+                                            principal=_Buyer(order))
+                elif order.status == "delivered":
+                    orders.order_complete(actor=actor, order=order, principal=_Buyer(order))
+                else:
+                    escrow_release(escrow=escrow, actor=actor)
+                released += 1
+        except Exception:
+            # One escrow that cannot be released (its transaction rolled back) must not hold up the
+            # others: log it for a human, and carry on. It is due again on the next run.
+            logger.exception("auto-release of escrow %s failed", escrow_id)
     return released

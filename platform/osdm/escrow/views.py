@@ -70,6 +70,12 @@ class WalletTransactionsView(generics.ListAPIView):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "user": self.request.user}
 
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        context = {**self.get_serializer_context(),
+                   "order_ids": selectors.order_ids_of([transfer.reference for transfer in page])}
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True, context=context).data)
+
     @extend_schema(operation_id="wallet_transactions_list", tags=["wallet"],
                    parameters=[OpenApiParameter("currency", str)])
     def get(self, request, *args, **kwargs):

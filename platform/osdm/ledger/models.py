@@ -32,6 +32,9 @@ class Account(models.Model):
         COMMISSION = "commission", "Commission revenue"  # the marketplace's cut
         REFUNDS_IN_TRANSIT = "refunds_in_transit", "Refunds in transit"
         PAYOUTS_IN_TRANSIT = "payouts_in_transit", "Payouts in transit"
+        # What a seller owes the marketplace: clawbacks their wallet could not cover (refunds after
+        # they withdrew). Debited when the debt arises, credited as later earnings repay it.
+        SELLER_DEBT = "seller_debt", "Seller debt"
 
     id = models.BigAutoField(primary_key=True)
     code = models.CharField(max_length=120, unique=True)  # e.g. "wallet:<user id>:SAR"

@@ -21,10 +21,12 @@ def reconcile(*, check_gateways: bool = True, limit: int = 500) -> dict:
     from osdm.payments.services import gateway_for
 
     report: dict = {"ledger": verify(), "gateways": [], "checked_payments": 0, "unreachable": []}
-    captured = Payment.objects.filter(status__in=_CAPTURED).exclude(gateway_payment_id="").order_by("-succeeded_at")
-    ledger_in = dict(Transfer.objects.filter(code="payment.captured").values_list("id", "amount"))
+    captured = list(Payment.objects.filter(status__in=_CAPTURED).exclude(gateway_payment_id="")
+                    .order_by("-succeeded_at")[:limit])
+    ledger_in = dict(Transfer.objects.filter(id__in=[transfer_id("payment.captured", p.pk) for p in captured])
+                     .values_list("id", "amount"))
     gateways: dict = {}
-    for payment in captured[:limit]:
+    for payment in captured:
         report["checked_payments"] += 1
         if ledger_in.get(transfer_id("payment.captured", payment.pk)) != payment.amount:
             report["gateways"].append({"payment_id": str(payment.pk), "problem": "capture missing in the ledger"})

@@ -203,12 +203,19 @@ def order_mark_paid(*, actor: Actor, order: Order) -> Order:
         order = _locked(order)
         now = timezone.now()
         if order.kind == OrderKind.PRODUCT:
+            # Delivered at payment: the files become downloadable now.
             order = _transition(order, OrderStatus.COMPLETED, actor=actor, event="order.paid", paid_at=now,
-                                completed_at=now)
+                                delivered_at=now, completed_at=now)
             event_publish(event_type="order.completed", data=order_data(order))
             Listing.objects.filter(pk=order.listing_id).update(sales_count=F("sales_count") + 1)
             if _tenant().escrow_release_products_on_payment:
                 _release(order, actor=actor)
+            else:
+                # Held by policy: released by the buyer, the operator, or the auto-release clock,
+                # which starts now, as does the dispute window.
+                from osdm.escrow.services import escrow_delivered
+
+                escrow_delivered(order=order)
         elif order.kind == OrderKind.SERVICE:
             order = _transition(order, OrderStatus.IN_PROGRESS, actor=actor, event="order.paid", paid_at=now,
                                 due_at=now + timedelta(days=order.delivery_days or 0))
@@ -234,11 +241,26 @@ def order_cancel(*, actor: Actor, order: Order, principal, reason: str = "") -> 
             _require(operator or principal.pk == order.seller_id,
                      _("Once paid, only the seller or the operator can cancel this order."), "not_allowed")
             # Paid: the buyer gets their money back through the gateway, in this same transaction.
-            held = order.escrows.filter(milestone__isnull=True, status__in=["held", "disputed"]).first()
-            if held is not None:
-                escrow.escrow_refund_full(escrow=held, actor=actor, reason=reason or "order cancelled")
+            _refund_escrow(order, actor=actor, reason=reason or "order cancelled")
         return _transition(order, OrderStatus.CANCELLED, actor=actor, note=reason, event="order.cancelled",
                            cancelled_at=timezone.now())
+
+
+def _refund_escrow(order: Order, *, actor: Actor, reason: str, milestone: Milestone | None = None) -> None:
+    """Give a paid order's (or milestone's) escrow back through the gateway. A disputed escrow is
+    the dispute's to decide: cancelling is refused while it is open."""
+    from osdm.escrow import services as escrow
+    from osdm.escrow.models import Escrow, EscrowStatus
+
+    qs = Escrow.objects.select_for_update().filter(order=order)
+    found = (qs.filter(milestone=milestone) if milestone else qs.filter(milestone__isnull=True)).first()
+    if found is None:
+        return
+    if found.status == EscrowStatus.DISPUTED:
+        raise Conflict(_("A dispute is open on this payment: its resolution decides the refund."),
+                       code="escrow_disputed")
+    if found.status == EscrowStatus.HELD:
+        escrow.escrow_refund_full(escrow=found, actor=actor, reason=reason)
 
 
 def _delivery_files(principal, file_ids: list) -> list[StoredFile]:
@@ -319,6 +341,9 @@ def order_request_revision(*, actor: Actor, order: Order, principal, message: st
             raise Conflict(_("Ask for revisions on a contract's milestones."), code="invalid_transition")
         if order.status == OrderStatus.DELIVERED and order.revisions_used >= order.revisions_included:
             raise Conflict(_("No revisions are left on this order."), code="no_revisions_left")
+        from osdm.escrow.services import escrow_delivery_undone
+
+        escrow_delivery_undone(order=order)
         return _transition(order, OrderStatus.IN_PROGRESS, actor=actor, note=message, event="order.revision_requested",
                            revisions_used=order.revisions_used + 1, delivered_at=None)
 
@@ -463,17 +488,30 @@ def milestone_request_revision(*, actor: Actor, order: Order, milestone_id, prin
         order = _locked(order)
         _require(principal.pk == order.buyer_id, _("Only the buyer asks for a revision."), "not_the_buyer")
         milestone = _milestone_of(order, milestone_id)
-        return _milestone_transition(milestone, MilestoneStatus.FUNDED, actor=actor, event="milestone.revision_requested",
-                                     note=message, revisions_used=milestone.revisions_used + 1, delivered_at=None)
+        milestone = _milestone_transition(milestone, MilestoneStatus.FUNDED, actor=actor,
+                                          event="milestone.revision_requested", note=message,
+                                          revisions_used=milestone.revisions_used + 1, delivered_at=None)
+        from osdm.escrow.services import escrow_delivery_undone
+
+        escrow_delivery_undone(order=order, milestone=milestone)
+        return milestone
 
 
-def milestone_cancel(*, actor: Actor, order: Order, milestone_id, principal) -> Milestone:
-    """An unfunded milestone can be dropped by either party; the contract completes when the rest is done."""
+def milestone_cancel(*, actor: Actor, order: Order, milestone_id, principal, reason: str = "") -> Milestone:
+    """An unfunded milestone can be dropped by either party. A funded (or delivered) one, as a paid
+    order: by the seller (declining) or the operator, and its escrow is refunded to the buyer through
+    the gateway in the same transaction; a disputed one only by the dispute's resolution. The
+    contract completes when the rest is done."""
     with transaction.atomic():
         order = _locked(order)
-        _require(principal.pk in (order.buyer_id, order.seller_id) or getattr(principal, "is_operator", False),
+        operator = getattr(principal, "is_operator", False)
+        _require(principal.pk in (order.buyer_id, order.seller_id) or operator,
                  _("Only the contract's parties can drop a milestone."), "not_a_party")
         milestone = _milestone_of(order, milestone_id)
+        if milestone.status in (MilestoneStatus.FUNDED, MilestoneStatus.DELIVERED):
+            _require(operator or principal.pk == order.seller_id,
+                     _("Once funded, only the seller or the operator can cancel a milestone."), "not_allowed")
+            _refund_escrow(order, milestone=milestone, actor=actor, reason=reason or "milestone cancelled")
         milestone = _milestone_transition(milestone, MilestoneStatus.CANCELLED, actor=actor,
                                           event="milestone.cancelled")
         live = order.milestones.exclude(status=MilestoneStatus.CANCELLED)

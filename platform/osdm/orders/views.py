@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from osdm.audit.services import Actor
-from osdm.core.permissions import IsEndUser
+from osdm.core.permissions import IsAuthenticated, IsEndUser
 from osdm.core.schema import ErrorResponse
 from osdm.idempotency.decorators import idempotent
 
@@ -104,7 +104,9 @@ class OrderCompleteView(APIView):
     permission_classes = [IsEndUser]
 
     @extend_schema(operation_id="orders_complete", tags=TAG, request=None,
-                   responses={200: OrderDetailSerializer, **ERRORS}, summary="Buyer: accept the delivery")
+                   responses={200: OrderDetailSerializer, **ERRORS},
+                   summary="Buyer: accept the delivery (releases its escrow)")
+    @idempotent
     def post(self, request, order_id):
         order = selectors.order_get(principal=request.user, order_id=order_id)
         return _detail(request, services.order_complete(actor=_actor(request), order=order, principal=request.user))
@@ -128,6 +130,7 @@ class OrderRevisionView(APIView):
 class OrderCancelView(APIView):
     @extend_schema(operation_id="orders_cancel", tags=TAG, request=CancelInput,
                    responses={200: OrderDetailSerializer, **ERRORS})
+    @idempotent
     def post(self, request, order_id):
         order = selectors.order_get(principal=request.user, order_id=order_id)
         data = CancelInput(data=request.data)
@@ -136,33 +139,36 @@ class OrderCancelView(APIView):
                                                       reason=data.validated_data["reason"]))
 
 
-def _milestone_view(action: str, summary: str, with_message: bool = False):
-    class MilestoneActionView(APIView):
-        permission_classes = [IsEndUser]
+def _milestone_view(action: str, summary: str, body=None, moves_money: bool = False):
+    """`body`: the input serializer whose fields become the service's keyword arguments."""
+    def post(self, request, order_id, milestone_id):
+        order = selectors.order_get(principal=request.user, order_id=order_id)
+        kwargs = {}
+        if body is not None:
+            data = body(data=request.data)
+            data.is_valid(raise_exception=True)
+            kwargs = dict(data.validated_data)
+        service = {"accept": services.milestone_accept, "revision": services.milestone_request_revision,
+                   "cancel": services.milestone_cancel}[action]
+        milestone = service(actor=_actor(request), order=order, milestone_id=milestone_id, principal=request.user,
+                            **kwargs)
+        return Response(MilestoneSerializer(milestone).data)
 
-        @extend_schema(operation_id=f"orders_milestones_{action}", tags=TAG,
-                       request=MessageInput if with_message else None,
-                       responses={200: MilestoneSerializer, **ERRORS}, summary=summary)
-        def post(self, request, order_id, milestone_id):
-            order = selectors.order_get(principal=request.user, order_id=order_id)
-            kwargs = {}
-            if with_message:
-                data = MessageInput(data=request.data)
-                data.is_valid(raise_exception=True)
-                kwargs["message"] = data.validated_data["message"]
-            service = {"accept": services.milestone_accept, "revision": services.milestone_request_revision,
-                       "cancel": services.milestone_cancel}[action]
-            milestone = service(actor=_actor(request), order=order, milestone_id=milestone_id, principal=request.user,
-                                **kwargs)
-            return Response(MilestoneSerializer(milestone).data)
-
-    MilestoneActionView.__name__ = f"Milestone{action.title()}View"
-    return MilestoneActionView
+    post = extend_schema(operation_id=f"orders_milestones_{action}", tags=TAG, request=body,
+                         responses={200: MilestoneSerializer, **ERRORS}, summary=summary)(
+        idempotent(post) if moves_money else post)
+    # Cancelling is the operator's too (as for orders); accepting and revisions are the buyer's.
+    permissions = [IsAuthenticated] if action == "cancel" else [IsEndUser]
+    view = type(f"Milestone{action.title()}View", (APIView,), {"permission_classes": permissions, "post": post})
+    return view
 
 
-MilestoneAcceptView = _milestone_view("accept", "Buyer: accept a delivered milestone")
-MilestoneRevisionView = _milestone_view("revision", "Buyer: send a delivered milestone back", with_message=True)
-MilestoneCancelView = _milestone_view("cancel", "Either party: drop an unfunded milestone")
+MilestoneAcceptView = _milestone_view("accept", "Buyer: accept a delivered milestone (releases its escrow)",
+                                      moves_money=True)
+MilestoneRevisionView = _milestone_view("revision", "Buyer: send a delivered milestone back", body=MessageInput)
+MilestoneCancelView = _milestone_view(
+    "cancel", "Drop a milestone: unfunded, either party; funded, the seller or the operator, refunding the buyer",
+    body=CancelInput, moves_money=True)
 
 
 class LibraryView(generics.ListAPIView):

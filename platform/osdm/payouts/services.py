@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
 from osdm.ledger.models import Account, Transfer, transfer_id
-from osdm.ledger.services import Move, account_get, transfers_apply
+from osdm.ledger.services import Move, account_get, debt_repayment, transfers_apply
 from osdm.payments.gateways.base import GatewayError, GatewayPayout, GatewayUnavailable, PayoutStatus
 from webhooks.services import event_publish
 
@@ -163,8 +163,17 @@ def _move(withdrawal: Withdrawal, code: str, debit: Account, credit: Account) ->
                 debit=debit, credit=credit, reference=str(withdrawal.pk))
 
 
+def _back_to_wallet(withdrawal: Withdrawal) -> list[Move]:
+    """The withdrawn amount back in the wallet; a debt the seller ran up meanwhile (a clawback their
+    wallet could not cover) is repaid from it first, in the same call."""
+    wallet = _wallet(withdrawal)
+    repay = debt_repayment(wallet=wallet, transfer_key=transfer_id("debt.repay", "withdrawal", withdrawal.pk),
+                           reference=str(withdrawal.pk))
+    return [_move(withdrawal, "payout.return", _in_transit(withdrawal), wallet), *([repay] if repay else [])]
+
+
 def _return_to_wallet(withdrawal: Withdrawal) -> None:
-    transfers_apply([_move(withdrawal, "payout.return", _in_transit(withdrawal), _wallet(withdrawal))])
+    transfers_apply(_back_to_wallet(withdrawal))
 
 
 # --- status changes ------------------------------------------------------------------------------
@@ -265,7 +274,7 @@ def _returned(withdrawal: Withdrawal, *, actor: Actor, code: str, reason: str) -
     _transition(withdrawal, WithdrawalStatus.RETURNED, actor=actor, note=reason, returned_at=timezone.now(),
                 failure_code=code[:100], failure_reason=reason[:500])
     transfers_apply([_move(withdrawal, "payout.reversed", _clearing(withdrawal), _in_transit(withdrawal)),
-                     _move(withdrawal, "payout.return", _in_transit(withdrawal), _wallet(withdrawal))])
+                     *_back_to_wallet(withdrawal)])
     event_publish(event_type="withdrawal.returned", data=withdrawal_data(withdrawal))
     return withdrawal
 

@@ -73,6 +73,9 @@ class WalletBalance(BaseModel):
     pending: int
     """Held in escrow, not yet released."""
     paid_out: int
+    """Withdrawn (in transit or paid) and not returned."""
+    owed: int = 0
+    """Refunds taken back after a withdrawal that the wallet could not cover; repaid from the next earnings."""
 
 
 class Wallet(BaseModel):
@@ -84,7 +87,8 @@ class Wallet(BaseModel):
 
 
 class WalletTransaction(BaseModel):
-    """`direction` `in` or `out`; `status` `pending` or `posted`."""
+    """`direction` `in` or `out`. `status`: a hold is `pending`, then `released` or `voided`; anything
+    else is `posted`. `order_id` names the order of escrow lines."""
 
     id: str
     code: str
@@ -93,6 +97,7 @@ class WalletTransaction(BaseModel):
     direction: str
     status: str
     reference: str = ""
+    order_id: str | None = None
     created_at: datetime
 
 
