@@ -261,3 +261,22 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
 
 # The sandbox gateway simulator, for money tests outside tests/payments/.
 from .payments.conftest import sandbox, sandbox_sim  # noqa: E402,F401
+
+
+@pytest.fixture(scope="session")
+def moyasar_sim():
+    """The Moyasar simulator (payments and payouts), for the money tests."""
+    from osdm.payments.simulators.moyasar import MoyasarSimulator
+
+    sim = MoyasarSimulator(payout_delay=None).start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def moyasar(moyasar_sim):
+    """Fresh; callbacks queued, payouts settled only when the test says so."""
+    moyasar_sim.reset()
+    moyasar_sim.deliver_callbacks = False
+    moyasar_sim.payout_delay = None
+    return moyasar_sim

@@ -301,3 +301,24 @@ def test_balancing_transfers_move_at_most_what_the_accounts_allow(alpha):
         with pytest.raises(LedgerConflict):
             transfers_apply([Move(id=transfer_id("b", 6), kind="posted", code="t", debit=clearing, credit=wallet)])
         assert Account.objects.get(pk=debt.pk).credits_posted == 300
+
+
+def test_the_ledgers_prepared_statements_follow_the_tenant_on_one_connection(alpha, beta):
+    """The ledger's statements are prepared once per connection; switching marketplaces on that
+    connection must write to the new schema's tables, never the first one's."""
+    made = {}
+    for market in (alpha, beta, alpha, beta):
+        with tenant_run(market.tenant):
+            clearing = account_get(kind="gateway_clearing", currency="SAR", scope="t-prepared")
+            buyer = account_get(kind="buyer", currency="SAR", scope="t-prepared-b")
+            count = made.get(market.tenant.slug, 0) + 1
+            made[market.tenant.slug] = count
+            transfers_apply([Move(id=transfer_id("prepared", market.tenant.slug, count), kind="posted", code="t",
+                                  amount=100, debit=clearing, credit=buyer)])
+    for market in (alpha, beta):
+        with tenant_run(market.tenant):
+            assert Account.objects.get(code="buyer:t-prepared-b:SAR").credits_posted == 200
+            assert set(Transfer.objects.filter(code="t", reference="").values_list("id", flat=True)) >= {
+                transfer_id("prepared", market.tenant.slug, n) for n in (1, 2)}
+            assert not Transfer.objects.filter(id__in=[transfer_id("prepared", other.tenant.slug, n) for n in (1, 2)
+                                                       for other in (alpha, beta) if other is not market]).exists()

@@ -2,10 +2,13 @@
 
 Hypothesis drives purchases and service orders, payments (captured at the sandbox gateway's simulator),
 deliveries, acceptances, auto-releases, partial refunds through the gateway, disputes with every
-outcome, and contracts funded and accepted milestone by milestone. After each step:
+outcome, contracts funded and accepted milestone by milestone, and withdrawals (requested,
+approved or rejected, paid out through the Moyasar payout simulator, failed by the bank, or paid
+and then returned; refunds after a withdrawal book the seller's debt). After each step:
 each transfer balances and the balances sum to zero, no guarded account is negative, the cached
 counters equal the recomputation, escrow held equals the sum of pending transfers, and no pending
-transfer is resolved twice (a unique constraint, checked by verify()).
+transfer is resolved twice (a unique constraint, checked by verify()), and the money in transit to
+the bank equals the open withdrawals.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -31,13 +34,15 @@ from osdm.disputes import services as disputes
 from osdm.escrow import services as escrow_services
 from osdm.escrow.models import Escrow
 from osdm.files.services import file_upload
-from osdm.ledger.models import Transfer
+from osdm.ledger.models import Account, Transfer
 from osdm.ledger.services import verify
 from osdm.orders import services as orders
 from osdm.orders.models import Milestone, Order
 from osdm.payments import services as payments
 from osdm.payments.gateways.base import Method, PaymentRequest
 from osdm.payments.models import Payment
+from osdm.payouts import services as payouts
+from osdm.payouts.models import Withdrawal
 from tenants.services import tenant_run
 
 SYSTEM = Actor.system("hypothesis")
@@ -51,15 +56,28 @@ def _user(seller=False) -> User:
     return User.objects.select_related("seller_profile").get(pk=person.pk)
 
 
+IBAN = "SA0380000000608010167519"  # Al Rajhi, the registry's example
+FAILING_IBAN = "SA4380000000608010170000"  # the payout simulator fails accounts ending 0000
+
+
 class Books(RuleBasedStateMachine):
     market = None
     sim = None
+    payout_sim = None
 
-    @initialize()
-    def setup(self):
+    @initialize(first_sale=st.integers(100, 400000))
+    def setup(self, first_sale):
         self.seller, self.buyer = _user(seller=True), _user()
         self.orders: list[str] = []
         self.contracts: list[str] = []
+        self.withdrawals: list[str] = []
+        self.destinations = {ok: payouts.destination_add(actor=SYSTEM, seller=self.seller, iban=iban,
+                                                         holder_name="Sara Alqahtani")
+                             for ok, iban in ((True, IBAN), (False, FAILING_IBAN))}
+        # One product sold and paid (released at payment): the seller starts with money to withdraw,
+        # so withdrawals, and refunds after them, happen early in a run.
+        self.buy_product(first_sale)
+        self._capture(Payment.objects.get(order_id=self.orders[-1]))
 
     # --- making business ---
     @rule(price=st.integers(100, 400000))
@@ -179,6 +197,55 @@ class Books(RuleBasedStateMachine):
         disputes.dispute_resolve(actor=SYSTEM, dispute=opened, outcome=outcome,
                                  refund_amount=amount if outcome == "split" else None)
 
+    # --- withdrawals ---
+    @rule(share=st.floats(0.05, 1.0), good_account=st.booleans(),
+          then=st.sampled_from(["wait", "approve", "approve, the bank answers", "reject"]))
+    def withdraw(self, share, good_account, then):
+        wallet = Account.objects.filter(kind="wallet", owner=self.seller).first()
+        if wallet is None or wallet.available <= 0:
+            return
+        withdrawal = payouts.withdrawal_request(actor=SYSTEM, seller=self.seller,
+                                                amount=max(1, int(wallet.available * share)),
+                                                destination_id=self.destinations[good_account].pk)
+        self.withdrawals.append(str(withdrawal.pk))
+        self._decide(withdrawal, then)
+
+    @precondition(lambda self: self.withdrawals)
+    @rule(data=st.data(), then=st.sampled_from(["approve", "approve, the bank answers", "reject"]))
+    def decide_withdrawal(self, data, then):
+        self._decide(Withdrawal.objects.get(pk=data.draw(st.sampled_from(self.withdrawals))), then)
+
+    def _decide(self, withdrawal: Withdrawal, then: str) -> None:
+        if withdrawal.status != "requested" or then == "wait":
+            return
+        if then == "reject":
+            payouts.withdrawal_reject(actor=SYSTEM, withdrawal=withdrawal, reason="h")
+            return
+        payouts.withdrawal_approve(actor=SYSTEM, withdrawal=withdrawal)
+        if then == "approve, the bank answers":  # paid, or failed for the account ending 0000
+            self.bank_settles()
+
+    @rule()
+    def bank_settles(self):
+        self.payout_sim.settle_payouts()
+        payouts.withdrawals_sync()
+
+    @precondition(lambda self: self.withdrawals)
+    @rule(data=st.data())
+    def bank_returns(self, data):
+        withdrawal = Withdrawal.objects.get(pk=data.draw(st.sampled_from(self.withdrawals)))
+        if withdrawal.status != "paid":
+            return
+        self.payout_sim.return_payout(withdrawal.gateway_payout_id)
+        payouts.withdrawals_sync()
+
+    def teardown(self):
+        # What the run reached, for --hypothesis-show-statistics.
+        for status in Withdrawal.objects.filter(pk__in=self.withdrawals).values_list("status", flat=True):
+            event(f"withdrawal {status}")
+        if Account.objects.filter(kind="seller_debt", owner=self.seller, debits_posted__gt=0).exists():
+            event("seller debt")
+
     # --- the invariants ---
     @invariant()
     def books_balance(self):
@@ -189,16 +256,25 @@ class Books(RuleBasedStateMachine):
         assert held == pending
         for milestone in Milestone.objects.filter(status="accepted"):
             assert milestone.escrow.status in ("released", "refunded")
+        in_transit = sum(a.balance_posted for a in Account.objects.filter(kind=Account.Kind.PAYOUTS_IN_TRANSIT))
+        assert in_transit == sum(Withdrawal.objects.filter(status__in=["requested", "approved"])
+                                 .values_list("amount", flat=True))
 
 
-def test_random_money_histories_keep_the_books(alpha, sandbox):
+def test_random_money_histories_keep_the_books(alpha, sandbox, moyasar):
     from tests.payments.conftest import SANDBOX_KEY, SANDBOX_WEBHOOK_SECRET
+    from tests.test_payouts import MOYASAR_KEY, MOYASAR_WEBHOOK_SECRET, SOURCE_IBAN
 
     with tenant_run(alpha.tenant):
         payments.gateway_configure(actor=SYSTEM, slug="sandbox", enabled=True, mode="test",
                                    credentials={"secret_key": SANDBOX_KEY, "webhook_secret": SANDBOX_WEBHOOK_SECRET},
                                    base_url=sandbox.url)
-        Books.sim = sandbox
-        machine = settings(max_examples=15, stateful_step_count=20, deadline=None,
+        account = moyasar.add_payout_account(MOYASAR_KEY.removeprefix("sk_test_"), SOURCE_IBAN)["id"]
+        payments.gateway_configure(actor=SYSTEM, slug="moyasar", enabled=True, mode="test",
+                                   credentials={"secret_key": MOYASAR_KEY, "webhook_secret": MOYASAR_WEBHOOK_SECRET,
+                                                "payout_account_id": account}, base_url=moyasar.url)
+        payouts.policy_update(actor=SYSTEM, gateway="moyasar", minimum_amount=1)
+        Books.sim, Books.payout_sim = sandbox, moyasar
+        machine = settings(max_examples=20, stateful_step_count=25, deadline=None,
                            suppress_health_check=list(HealthCheck))(Books)
         machine.TestCase().runTest()

@@ -17,7 +17,6 @@ from osdm.ledger.services import verify
 from osdm.payments import services as payments
 from osdm.payments.gateways.base import GatewayPayment, GatewayStatus
 from osdm.payments.models import Payment
-from osdm.payments.simulators.moyasar import MoyasarSimulator
 from osdm.payouts import iban as ibans
 from osdm.payouts.models import PayoutDestination, Withdrawal
 from osdm.payouts.services import withdrawals_sync
@@ -38,21 +37,6 @@ RIYAD_IBAN = "SA4420000001234567891234"
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moyasar_sim():
-    sim = MoyasarSimulator(payout_delay=None).start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture
-def moyasar(moyasar_sim):
-    moyasar_sim.reset()
-    moyasar_sim.deliver_callbacks = False
-    moyasar_sim.payout_delay = None
-    return moyasar_sim
 
 
 def configure_moyasar(api, market, sim, *, payout_account: bool = True, key: str = MOYASAR_KEY) -> None:

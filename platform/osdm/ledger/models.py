@@ -84,14 +84,16 @@ class Transfer(models.Model):
 
     id = models.UUIDField(primary_key=True, editable=False)  # derived from the business event
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits")
-    credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits")
+    # No single-column indexes on the accounts: transfer_debit_idx / transfer_credit_idx lead with
+    # them. Every index is written on every transfer; the ledger keeps only the ones it reads.
+    debit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="debits", db_index=False)
+    credit_account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="credits", db_index=False)
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     pending = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="resolution")  # for post/void: the pending transfer it resolves
     code = models.CharField(max_length=60)  # the business reason: "escrow.hold", "payout.request"...
-    reference = models.CharField(max_length=100, blank=True, db_index=True)  # order / escrow / withdrawal id
+    reference = models.CharField(max_length=100, blank=True)  # order / escrow / withdrawal id (indexed below)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -106,7 +108,9 @@ class Transfer(models.Model):
                 name="transfer_pending_reference"),
         ]
         indexes = [models.Index(fields=["debit_account", "created_at"], name="transfer_debit_idx"),
-                   models.Index(fields=["credit_account", "created_at"], name="transfer_credit_idx")]
+                   models.Index(fields=["credit_account", "created_at"], name="transfer_credit_idx"),
+                   # equality lookups only: no varchar_pattern_ops twin (Django adds one for db_index)
+                   models.Index(fields=["reference"], name="transfer_reference_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} {self.debit_account_id}→{self.credit_account_id}"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -89,6 +90,14 @@ _COLUMNS = "id, kind, debit_account_id, credit_account_id, amount, currency, pen
 _PENDINGS_LOCK = f"SELECT {_COLUMNS} FROM ledger_transfer WHERE id = ANY(%s) ORDER BY id FOR UPDATE"  # noqa: S608
 _BY_ID = f"SELECT {_COLUMNS} FROM ledger_transfer WHERE id = ANY(%s)"  # noqa: S608
 _BY_ID_OR_PENDING = _BY_ID + " OR pending_id = ANY(%s)"
+# The accounts named by the moves and by the pending transfers they resolve (a pending transfer's
+# accounts never change), locked in primary-key order. NO KEY UPDATE: transfers referencing an
+# account can still be inserted by others (FOR UPDATE would block their foreign-key checks).
+_ACCOUNTS_LOCK = (
+    "SELECT id, currency, debits_must_not_exceed_credits, debits_pending, debits_posted, credits_pending, "
+    "credits_posted FROM ledger_account WHERE id = ANY(%s) OR id IN ("
+    "SELECT debit_account_id FROM ledger_transfer WHERE id = ANY(%s) "
+    "UNION ALL SELECT credit_account_id FROM ledger_transfer WHERE id = ANY(%s)) ORDER BY id FOR NO KEY UPDATE")
 
 
 def _transfer(row) -> Transfer:
@@ -115,34 +124,27 @@ def transfers_apply(moves: list[Move]) -> list[Transfer]:
 
 
 def _apply(moves: list[Move]) -> list[Transfer]:
-    with connection.cursor() as cursor:
+    with connection.cursor():  # sets the tenant's search_path, if needed, for the raw cursors below
         pending_ids = sorted({m.pending_id for m in moves if m.pending_id})
-        pendings: dict[uuid.UUID, Transfer] = {}
+        account_ids = sorted({a.pk for m in moves if not m.pending_id for a in (m.debit, m.credit)})
+        ids = [m.id for m in moves]
+        # Three reads in one round trip (psycopg's pipeline mode). The server runs them in order, each
+        # with its own snapshot: the pending transfers are locked (id order), then the accounts (pk
+        # order), and only then are the ids looked up, so a duplicate racing the first waits for the
+        # locks and then finds the first's row.
+        reads = [(_ACCOUNTS_LOCK, [account_ids, pending_ids, pending_ids]),
+                 (_BY_ID_OR_PENDING, [ids, pending_ids]) if pending_ids else (_BY_ID, [ids])]
         if pending_ids:
-            cursor.execute(_PENDINGS_LOCK, [pending_ids])
-            pendings = {row[0]: _transfer(row) for row in cursor.fetchall()}
-        account_ids: set[int] = set()
+            reads.insert(0, (_PENDINGS_LOCK, [pending_ids]))
+        results = _pipelined(reads)
+        pendings = {row[0]: _transfer(row) for row in results[0]} if pending_ids else {}
+        accounts = {row[0]: _Balance(*row[1:]) for row in results[-2]}
         for move in moves:
             if move.pending_id:
                 pending = pendings.get(move.pending_id)
                 if pending is None or pending.kind != Transfer.Kind.PENDING:
                     raise LedgerConflict(f"{move.id}: {move.pending_id} is not a pending transfer")
-                account_ids |= {pending.debit_account_id, pending.credit_account_id}
-            else:
-                account_ids |= {move.debit.pk, move.credit.pk}
-        # Fixed lock order: primary key. NO KEY UPDATE: transfers referencing the account can still
-        # be inserted by others (FOR UPDATE would block their foreign-key checks).
-        cursor.execute("SELECT id, currency, debits_must_not_exceed_credits, debits_pending, debits_posted, "
-                       "credits_pending, credits_posted FROM ledger_account WHERE id = ANY(%s) ORDER BY id "
-                       "FOR NO KEY UPDATE", [sorted(account_ids)])
-        accounts = {row[0]: _Balance(*row[1:]) for row in cursor.fetchall()}
-        # Looked up under the locks: a concurrent duplicate has committed (or rolled back) by now.
-        ids = [m.id for m in moves]
-        if pending_ids:
-            cursor.execute(_BY_ID_OR_PENDING, [ids, pending_ids])
-        else:
-            cursor.execute(_BY_ID, [ids])
-        found = [_transfer(row) for row in cursor.fetchall()]
+        found = [_transfer(row) for row in results[-1]]
         existing = {t.id: t for t in found if t.id in set(ids)}
         resolved = {t.pending_id for t in found if t.pending_id}
         for move in moves:
@@ -204,7 +206,7 @@ def _apply(moves: list[Move]) -> list[Transfer]:
         for account_id in touched:
             if accounts[account_id].guarded and accounts[account_id].available < 0:
                 raise InsufficientFunds(_("Not enough funds for this operation."))
-        _write(cursor, accounts, touched, rows)
+        _write(accounts, touched, rows)
         by_id = {**existing, **{row.id: row for row in rows}}
         return [by_id[m.id] for m in moves]
 
@@ -228,7 +230,22 @@ class _Balance:
         return self.debits_posted - self.credits_posted - self.credits_pending
 
 
-def _write(cursor, accounts: dict[int, _Balance], touched: set[int], rows: list[Transfer]) -> None:
+def _pipelined(statements: list[tuple[str, list]]) -> list[list[tuple]]:
+    """Run the statements in one round trip; their rows, in order. Server-side binding, prepared:
+    these few statements are planned once per connection, not on every call (Django's own cursors
+    bind on the client, so PostgreSQL would parse and plan each one again)."""
+    raw = connection.connection
+    with connection.wrap_database_errors:
+        with raw.pipeline():
+            cursors = []
+            for sql, params in statements:
+                cursor = psycopg.Cursor(raw)
+                cursor.execute(sql, params, prepare=True)
+                cursors.append(cursor)
+        return [cursor.fetchall() for cursor in cursors]
+
+
+def _write(accounts: dict[int, _Balance], touched: set[int], rows: list[Transfer]) -> None:
     """The new counters and the new transfers, in one statement."""
     values, params = [], []
     for account_id in sorted(touched):
@@ -247,7 +264,8 @@ def _write(cursor, accounts: dict[int, _Balance], touched: set[int], rows: list[
         "credits_pending = v.cp, credits_posted = v.cpo "
         f"FROM (VALUES {', '.join(values)}) AS v(id, dp, dpo, cp, cpo) WHERE a.id = v.id) "
         f"INSERT INTO ledger_transfer ({_COLUMNS}) VALUES {', '.join(inserts)}")
-    cursor.execute(sql, params)
+    with connection.wrap_database_errors:
+        psycopg.Cursor(connection.connection).execute(sql, params, prepare=True)
 
 
 def _same(transfer: Transfer, move: Move) -> None:
