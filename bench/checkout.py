@@ -262,6 +262,7 @@ class QueryCounts:
     times: dict[str, list[float]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)
+    last_sql: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _checkout_in_process(api: InProcess, sim, listing_id: str, token: str, counts: QueryCounts | None):
@@ -283,6 +284,7 @@ def _checkout_in_process(api: InProcess, sim, listing_id: str, token: str, count
             counts.cpu.setdefault(name, []).append(cpu)
             sql = Counter(q["sql"].split()[0].upper() for q in captured.captured_queries)
             counts.kinds[name] = " ".join(f"{k}×{v}" for k, v in sql.most_common())
+            counts.last_sql[name] = [q["sql"] for q in captured.captured_queries]
         return response.json()
 
     order = step("order create", "POST", "/api/v1/orders/", {"listing_id": listing_id}, token=token, expected=201)
@@ -341,6 +343,24 @@ def time_callback_handle(tenant, prepared: list[Prepared], expected: str) -> lis
     finally:
         connection.set_schema_to_public()
     return times
+
+
+def profile_callbacks(tenant, prepared: list[Prepared]) -> None:
+    """cProfile over callback_handle() for first deliveries: where a callback's CPU goes."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    times = time_callback_handle(tenant, prepared, "applied")
+    profiler.disable()
+    print(f"\ncallback_handle() under cProfile: {len(times)} first deliveries, median {ms(times, 50)} ms "
+          "(inflated by the profiler)")
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    for name in ("event_publish", "escrow_hold", "order_mark_paid", "_succeed", "audit_record"):
+        stats.sort_stats("cumulative").print_callees(name)
 
 
 def time_test_client(api: InProcess, prepared: list[Prepared], expected: str) -> list[float]:
@@ -695,6 +715,10 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1, help="published products, ordered in turn (default 1)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (default 8)")
+    parser.add_argument("--show-queries", action="store_true",
+                        help="only print every statement of one counted checkout's steps, and stop")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="only profile callback_handle() over N first deliveries with cProfile, and stop")
     args = parser.parse_args()
     os.environ["OSDM_BASE_DOMAIN"] = BASE_DOMAIN  # before django.setup(), in bench_database()
     _support.BENCH_DB = BENCH_DB  # read by bench_database() when called
@@ -713,6 +737,8 @@ def run(args, bench_url: str) -> None:
     print("Load average (1, 5, 15 min) at start: {:.1f} {:.1f} {:.1f} (other programs share the CPUs)".format(
         *os.getloadavg()))
     settings.OSDM_SPARE_POOL_SIZE = 0
+    # The in-process parts run as production does: no query log (CaptureQueriesContext forces its own).
+    settings.DEBUG = False
     services._schedule_pool_refill = lambda: None  # no spare-pool task queued from the bench
 
     start = time.perf_counter()
@@ -733,6 +759,15 @@ def run(args, bench_url: str) -> None:
         sets = [prepare_callbacks(api, sim, product_ids, token_cycle, args.callbacks) for _ in range(3)]
         print(f"Prepared {args.query_samples} counted checkouts and 3 × {args.callbacks} distinct signed callbacks "
               f"in-process in {time.perf_counter() - start:.1f} s")
+        if args.show_queries:
+            for name, statements in counts.last_sql.items():
+                print(f"\n{name}: {len(statements)} statements")
+                for sql in statements:
+                    print("   ", sql[:220])
+            return
+        if args.profile:
+            profile_callbacks(provisioned.tenant, prepare_callbacks(api, sim, product_ids, token_cycle, args.profile))
+            return
         handle_first = time_callback_handle(provisioned.tenant, sets[0], "applied")
         handle_dup = time_callback_handle(provisioned.tenant, sets[0], "duplicate")
         client_first = time_test_client(api, sets[1], "applied")

@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,28 +44,46 @@ MAX_RETRY_AFTER = 24 * 3600
 EVENT_HOOKS: list = []
 
 
+# The event and its deliveries (one per enabled endpoint subscribed to the type) in one statement.
+_PUBLISH = (
+    "WITH event AS (INSERT INTO webhooks_event (id, type, version, data, created_at) "
+    "VALUES (%(id)s, %(type)s, %(version)s, %(data)s::jsonb, %(now)s) RETURNING sequence), "
+    "delivery AS (INSERT INTO webhooks_delivery (event_id, endpoint_id, status, attempt_count, next_attempt_at, "
+    "last_error, created_at) SELECT event.sequence, endpoint.id, 'pending', 0, %(now)s, '', %(now)s "
+    "FROM event, webhooks_webhookendpoint AS endpoint "
+    "WHERE endpoint.enabled AND (endpoint.event_types = '{}' OR %(type)s = ANY(endpoint.event_types)) RETURNING id) "
+    "SELECT (SELECT sequence FROM event), ARRAY(SELECT id FROM delivery)")
+
+
 def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[WebhookEndpoint] | None = None) -> Event:
     """Record an event and its deliveries in the caller's transaction; send after commit.
 
     `endpoints` limits the delivery to those endpoints (the `test` action); by default every
-    enabled endpoint subscribed to the type receives it.
+    enabled endpoint subscribed to the type receives it. Inside a transaction, no savepoint: an
+    event that cannot be recorded fails the whole change it describes.
     """
     spec = catalog.get(event_type)
-    data = json.loads(json.dumps(data, default=str))  # what is stored is exactly what is sent
+    text = json.dumps(data, default=str)
+    data = json.loads(text)  # what is stored is exactly what is sent
     spec.validator.validate(data)
-    with transaction.atomic():
-        event = Event.objects.create(type=event_type, version=spec.version, data=data)
+    with transaction.atomic(savepoint=False):
+        now = timezone.now()
+        event = Event(id=f"evt_{uuid.uuid4().hex}", type=event_type, version=spec.version, data=data, created_at=now)
+        if endpoints is None:
+            with connection.cursor() as cursor:
+                cursor.execute(_PUBLISH, {"id": event.id, "type": event_type, "version": spec.version, "data": text,
+                                          "now": now})
+                event.sequence, delivery_ids = cursor.fetchone()
+            event._state.adding, event._state.db = False, connection.alias
+        else:
+            event.save(force_insert=True)
+            delivery_ids = [d.pk for d in Delivery.objects.bulk_create(
+                [Delivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints])]
         for hook in EVENT_HOOKS:
             hook(event)
-        if endpoints is None:
-            endpoints = list(WebhookEndpoint.objects.filter(enabled=True).filter(
-                Q(event_types=[]) | Q(event_types__contains=[event_type])))
-        now = timezone.now()
-        deliveries = Delivery.objects.bulk_create(
-            [Delivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints])
-        if deliveries:
-            ids, schema = [d.pk for d in deliveries], connection.schema_name
-            transaction.on_commit(lambda: deliveries_dispatch(ids, schema=schema))
+        if delivery_ids:
+            schema = connection.schema_name
+            transaction.on_commit(lambda: deliveries_dispatch(list(delivery_ids), schema=schema))
     return event
 
 

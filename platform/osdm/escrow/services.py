@@ -27,7 +27,15 @@ from django.utils.translation import gettext as _
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import Conflict, PermissionDenied
 from osdm.ledger.models import Account, Transfer, transfer_id
-from osdm.ledger.services import BALANCING_DEBIT, Move, account_get, debt_repayment, transfers_apply
+from osdm.ledger.services import (
+    BALANCING_DEBIT,
+    AccountSpec,
+    Move,
+    account_get,
+    accounts_get,
+    debt_repayment,
+    transfers_apply,
+)
 from webhooks.services import event_publish
 
 from .models import ESCROW_TRANSITIONS, Escrow, EscrowStatus
@@ -51,17 +59,18 @@ def _commission(amount: int, bps: int) -> int:
     return (amount * bps + 5000) // 10000
 
 
-def _accounts(escrow: Escrow) -> dict[str, Account]:
+def _accounts(escrow: Escrow, *, gateway: str | None = None) -> dict[str, Account]:
+    """The escrow's accounts in one query (created on first use): the buyer's funds, the seller's
+    wallet, the commission, and the gateway's clearing when `gateway` is given."""
     currency = escrow.currency
-    return {
-        "buyer": account_get(kind=Account.Kind.BUYER, currency=currency, owner_id=escrow.buyer_id),
-        "wallet": account_get(kind=Account.Kind.WALLET, currency=currency, owner_id=escrow.seller_id),
-        "commission": account_get(kind=Account.Kind.COMMISSION, currency=currency, scope="marketplace"),
+    wanted = {
+        "buyer": AccountSpec(Account.Kind.BUYER, currency, owner_id=escrow.buyer_id),
+        "wallet": AccountSpec(Account.Kind.WALLET, currency, owner_id=escrow.seller_id),
+        "commission": AccountSpec(Account.Kind.COMMISSION, currency, scope="marketplace"),
     }
-
-
-def clearing(currency: str, gateway: str) -> Account:
-    return account_get(kind=Account.Kind.GATEWAY_CLEARING, currency=currency, scope=gateway or "unknown")
+    if gateway is not None:
+        wanted["clearing"] = AccountSpec(Account.Kind.GATEWAY_CLEARING, currency, scope=gateway or "unknown")
+    return accounts_get(wanted)
 
 
 def _hold_ids(escrow: Escrow) -> tuple:
@@ -98,21 +107,20 @@ def escrow_open(*, order, milestone=None) -> Escrow:
                                  currency=order.currency)
 
 
-def escrow_of_payment(payment) -> Escrow | None:
-    qs = Escrow.objects.filter(order_id=payment.order_id)
+def escrow_of_payment(payment, *, lock: bool = False) -> Escrow | None:
+    qs = (Escrow.objects.select_for_update() if lock else Escrow.objects).filter(order_id=payment.order_id)
     return (qs.filter(milestone_id=payment.milestone_id) if payment.milestone_id else qs.filter(milestone__isnull=True)
             ).first()
 
 
 def escrow_hold(*, payment, actor: Actor = SYSTEM) -> Escrow | None:
     """The payment arrived: the money is captured into the buyer's funds and reserved for the seller."""
-    escrow = escrow_of_payment(payment)
+    escrow = escrow_of_payment(payment, lock=True)
     if escrow is None:
         return None
-    escrow = _locked(escrow)
-    accounts = _accounts(escrow)
+    accounts = _accounts(escrow, gateway=payment.gateway)
     captured = Move(id=transfer_id("payment.captured", payment.pk), kind=Transfer.Kind.POSTED, code="payment.captured",
-                    amount=payment.amount, debit=clearing(escrow.currency, payment.gateway), credit=accounts["buyer"],
+                    amount=payment.amount, debit=accounts["clearing"], credit=accounts["buyer"],
                     reference=str(escrow.order_id))
     if escrow.status != EscrowStatus.PENDING:
         # Held already (a replayed event: the capture is a no-op), or the order was cancelled before
@@ -139,11 +147,12 @@ def _resolve_hold(escrow: Escrow, kind: str, code: str) -> list[Move]:
     return moves
 
 
-def escrow_release(*, escrow: Escrow, actor: Actor, resolving_dispute: bool = False) -> Escrow:
+def escrow_release(*, escrow: Escrow, actor: Actor, resolving_dispute: bool = False, locked: bool = False) -> Escrow:
     """Post the hold: the seller's share to their wallet, the commission to the marketplace. A
-    disputed escrow is frozen: only the dispute's resolution releases it."""
-    with transaction.atomic():
-        escrow = _locked(escrow)
+    disputed escrow is frozen: only the dispute's resolution releases it. `locked`: the caller
+    holds the escrow's row lock (and read it under it)."""
+    with transaction.atomic(savepoint=False):
+        escrow = escrow if locked else _locked(escrow)
         if escrow.status == EscrowStatus.RELEASED:
             return escrow
         allowed = (EscrowStatus.HELD, EscrowStatus.DISPUTED) if resolving_dispute else (EscrowStatus.HELD,)
@@ -151,8 +160,8 @@ def escrow_release(*, escrow: Escrow, actor: Actor, resolving_dispute: bool = Fa
             raise Conflict(_("This escrow is %(status)s: it cannot be released.") % {"status": escrow.status},
                            code="invalid_transition")
         moves = _resolve_hold(escrow, Transfer.Kind.POST_PENDING, "escrow.release")
-        repay = debt_repayment(wallet=_accounts(escrow)["wallet"], transfer_key=transfer_id("debt.repay", escrow.pk),
-                               reference=str(escrow.pk))
+        repay = debt_repayment(seller_id=escrow.seller_id, currency=escrow.currency,
+                               transfer_key=transfer_id("debt.repay", escrow.pk), reference=str(escrow.pk))
         transfers_apply([*moves, *([repay] if repay else [])])
         return _move(escrow, EscrowStatus.RELEASED, actor=actor, event="escrow.released", released_at=timezone.now())
 
@@ -227,11 +236,10 @@ def escrow_on_refund(*, payment, refunded_total: int, previous_total: int) -> No
     """The gateway refunded `refunded_total - previous_total` more of this payment: move the money in
     the ledger, from wherever it is now (held, or already released)."""
     amount = refunded_total - previous_total
-    escrow = escrow_of_payment(payment)
-    if escrow is None or amount <= 0:
+    escrow = escrow_of_payment(payment, lock=True) if amount > 0 else None
+    if escrow is None:
         return
-    escrow = _locked(escrow)
-    accounts = _accounts(escrow)
+    accounts = _accounts(escrow, gateway=payment.gateway)
     moves: list[Move] = []
     if escrow.status in (EscrowStatus.HELD, EscrowStatus.DISPUTED):
         moves += _resolve_hold(escrow, Transfer.Kind.VOID_PENDING, "escrow.void")
@@ -257,7 +265,7 @@ def escrow_on_refund(*, payment, refunded_total: int, previous_total: int) -> No
                            previous_total=previous_total)
     moves.append(Move(id=transfer_id("refund.paid", payment.pk, refunded_total), kind=Transfer.Kind.POSTED,
                       code="refund.paid", amount=amount, debit=accounts["buyer"],
-                      credit=clearing(escrow.currency, payment.gateway), reference=str(escrow.order_id)))
+                      credit=accounts["clearing"], reference=str(escrow.order_id)))
     transfers_apply(moves)
 
 

@@ -64,6 +64,26 @@ def account_get(*, kind: str, currency: str, owner_id=None, scope: str = "") -> 
 
 
 @dataclass(frozen=True)
+class AccountSpec:
+    kind: str
+    currency: str
+    owner_id: object = None
+    scope: str = ""
+
+    @property
+    def code(self) -> str:
+        return account_code(self.kind, self.currency, self.owner_id, self.scope)
+
+
+def accounts_get(wanted: dict[str, AccountSpec]) -> dict[str, Account]:
+    """Several accounts in one query, each created on first use (as `account_get`)."""
+    found = {a.code: a for a in Account.objects.filter(code__in=[spec.code for spec in wanted.values()])}
+    return {name: found.get(spec.code) or account_get(kind=spec.kind, currency=spec.currency, owner_id=spec.owner_id,
+                                                       scope=spec.scope)
+            for name, spec in wanted.items()}
+
+
+@dataclass(frozen=True)
 class Move:
     """One transfer to make.
 
@@ -286,14 +306,17 @@ def is_resolved(pending_id: uuid.UUID) -> bool:
     return Transfer.objects.filter(pending_id=pending_id).exists()
 
 
-def debt_repayment(*, wallet: Account, transfer_key: uuid.UUID, reference: str = "") -> Move | None:
+def debt_repayment(*, seller_id, currency: str, transfer_key: uuid.UUID, reference: str = "",
+                   wallet: Account | None = None) -> Move | None:
     """The move that repays a seller's debt (clawbacks their wallet could not cover) from their
-    wallet, as far as the wallet goes, or None when they owe nothing. Put it in the same call as the
-    move that credits the wallet; both balancing flags make over-repaying impossible."""
-    debt = Account.objects.filter(code=account_code(Account.Kind.SELLER_DEBT, wallet.currency, wallet.owner_id)) \
+    wallet, as far as the wallet goes, or None when they owe nothing (one query, then). Put it in
+    the same call as the move that credits the wallet; both balancing flags make over-repaying
+    impossible."""
+    debt = Account.objects.filter(code=account_code(Account.Kind.SELLER_DEBT, currency, seller_id)) \
         .only("id", "debits_posted", "credits_posted", "credits_pending").first()
     if debt is None or debt.debits_posted - debt.credits_posted - debt.credits_pending <= 0:
         return None
+    wallet = wallet or account_get(kind=Account.Kind.WALLET, currency=currency, owner_id=seller_id)
     return Move(id=transfer_key, kind=Transfer.Kind.POSTED, code="debt.repay",
                 amount=debt.debits_posted - debt.credits_posted, debit=wallet, credit=debt, reference=reference,
                 balancing=BALANCING_DEBIT | BALANCING_CREDIT)

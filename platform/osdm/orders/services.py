@@ -123,7 +123,12 @@ def _milestone_transition(milestone: Milestone, to_status: str, *, actor: Actor,
 
 
 def _locked(order: Order) -> Order:
-    return Order.objects.select_for_update(of=("self",)).select_related("listing").get(pk=order.pk)
+    return order_lock(order.pk)
+
+
+def order_lock(order_id) -> Order:
+    """The order, its row locked until the transaction ends (the listing joined for reading only)."""
+    return Order.objects.select_for_update(of=("self",)).select_related("listing").get(pk=order_id)
 
 
 def _require(condition: bool, message: str, code: str) -> None:
@@ -196,11 +201,12 @@ def _answers(listing: Listing, given: list[dict]) -> list[dict]:
     return [{"question": q, "answer": str(by_question.get(q, ""))} for q in questions]
 
 
-def order_mark_paid(*, actor: Actor, order: Order) -> Order:
-    """Money for the order has arrived (called by payments). Products complete at once: their files
-    become downloadable; services start, with their due date."""
-    with transaction.atomic():
-        order = _locked(order)
+def order_mark_paid(*, actor: Actor, order: Order, locked: bool = False) -> Order:
+    """Money for the order has arrived (called by payments, in the payment's transaction; `locked`:
+    the caller holds the order's row lock already). Products complete at once: their files become
+    downloadable; services start, with their due date."""
+    with transaction.atomic(savepoint=False):
+        order = order if locked else _locked(order)
         now = timezone.now()
         if order.kind == OrderKind.PRODUCT:
             # Delivered at payment: the files become downloadable now.
@@ -327,10 +333,10 @@ def _release(order: Order, *, actor: Actor, milestone: Milestone | None = None) 
     from osdm.escrow.models import Escrow, EscrowStatus
     from osdm.escrow.services import escrow_release
 
-    qs = Escrow.objects.filter(order=order, status=EscrowStatus.HELD)
+    qs = Escrow.objects.select_for_update().filter(order=order, status=EscrowStatus.HELD)
     escrow = (qs.filter(milestone=milestone) if milestone else qs.filter(milestone__isnull=True)).first()
     if escrow is not None:
-        escrow_release(escrow=escrow, actor=actor)
+        escrow_release(escrow=escrow, actor=actor, locked=True)
 
 
 def order_request_revision(*, actor: Actor, order: Order, principal, message: str) -> Order:

@@ -106,8 +106,8 @@ def _config(slug: str) -> GatewayConfig | None:
     return GatewayConfig.objects.filter(gateway=slug, enabled=True).first()
 
 
-def gateway_for(slug: str, *, client=None) -> Gateway:
-    config = _config(slug)
+def gateway_for(slug: str, *, client=None, config: GatewayConfig | None = None) -> Gateway:
+    config = config or _config(slug)
     if config is None:
         raise ValidationFailed(_("This payment gateway is not enabled here."), code="gateway_not_enabled",
                                fields={"gateway": [_("Not enabled.")]})
@@ -351,9 +351,9 @@ def _succeed(payment: Payment, *, source: str) -> None:
             audit_record(actor=SYSTEM, action="payment.needs_refund", object_type="payment", object_id=payment.pk,
                          after={"reason": "milestone not fundable"})
     else:
-        order = Order.objects.get(pk=payment.order_id)
+        order = orders.order_lock(payment.order_id)
         if order.status == OrderStatus.PENDING_PAYMENT:
-            orders.order_mark_paid(actor=SYSTEM, order=order)
+            orders.order_mark_paid(actor=SYSTEM, order=order, locked=True)
         else:
             # Paid after the order was cancelled: money must not vanish. Flag it for a refund.
             logger.error("payment %s succeeded for order %s in status %s", payment.pk, order.pk, order.status)
@@ -400,7 +400,7 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
         GatewayCallback.objects.create(gateway=slug[:32], outcome="rejected", body=body[:2000].decode("utf-8", "replace"),
                                        error="gateway not enabled")
         return 404, "unknown_gateway"
-    gateway = gateway_for(slug)
+    gateway = gateway_for(slug, config=config)
     text = body[:4000].decode("utf-8", "replace")
     try:
         event = gateway.parse_callback(body, headers)
@@ -415,12 +415,11 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
         return 200, "unsupported"
     try:
         with transaction.atomic():
-            payment = _payment_of(event.gateway_payment_id, event.payment_id, slug)
+            payment = _payment_of(event.gateway_payment_id, event.payment_id, slug, lock=True)
             if payment is None:
                 GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
                                                outcome="unknown_payment", body=text)
                 return 200, "unknown_payment"
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
             GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
                                            outcome="applied", payment=payment, body=text)
             if event.gateway_payment_id and payment.gateway_payment_id and \
@@ -483,14 +482,15 @@ def _capture(gateway: Gateway, payment: Payment) -> None:
     _apply(payment, result, source="capture")
 
 
-def _payment_of(gateway_payment_id: str, payment_id: str | None, slug: str) -> Payment | None:
+def _payment_of(gateway_payment_id: str, payment_id: str | None, slug: str, *, lock: bool = False) -> Payment | None:
+    payments = Payment.objects.select_for_update() if lock else Payment.objects
     if gateway_payment_id:
-        found = Payment.objects.filter(gateway=slug, gateway_payment_id=gateway_payment_id).first()
+        found = payments.filter(gateway=slug, gateway_payment_id=gateway_payment_id).first()
         if found:
             return found
     if payment_id:
         try:
-            return Payment.objects.filter(pk=payment_id, gateway=slug).first()
+            return payments.filter(pk=payment_id, gateway=slug).first()
         except (ValueError, ValidationFailed):
             return None
     return None

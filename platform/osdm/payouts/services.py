@@ -167,8 +167,9 @@ def _back_to_wallet(withdrawal: Withdrawal) -> list[Move]:
     """The withdrawn amount back in the wallet; a debt the seller ran up meanwhile (a clawback their
     wallet could not cover) is repaid from it first, in the same call."""
     wallet = _wallet(withdrawal)
-    repay = debt_repayment(wallet=wallet, transfer_key=transfer_id("debt.repay", "withdrawal", withdrawal.pk),
-                           reference=str(withdrawal.pk))
+    repay = debt_repayment(seller_id=withdrawal.seller_id, currency=withdrawal.currency,
+                           transfer_key=transfer_id("debt.repay", "withdrawal", withdrawal.pk),
+                           reference=str(withdrawal.pk), wallet=wallet)
     return [_move(withdrawal, "payout.return", _in_transit(withdrawal), wallet), *([repay] if repay else [])]
 
 
