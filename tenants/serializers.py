@@ -1,3 +1,4 @@
+from django.http.request import split_domain_port
 from rest_framework import serializers
 
 from osdm.core.serializers import StrictInputSerializer
@@ -64,7 +65,9 @@ class TenantSerializer(serializers.ModelSerializer):
     def get_api_base_url(self, tenant) -> str:
         request = self.context.get("request")
         scheme = request.scheme if request else "http"
-        port = request.get_port() if request else None
+        # The port the client reached, from its Host: behind a load balancer the server's own port
+        # (gunicorn's 8000 in a pod) is not one a client can use.
+        port = split_domain_port(request.get_host())[1] if request else None
         suffix = f":{port}" if port and port not in ("80", "443") else ""
         return f"{scheme}://{tenant.host}{suffix}/api/v1/"
 

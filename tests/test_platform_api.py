@@ -158,3 +158,17 @@ def test_operators_and_users_cannot_use_each_others_endpoints(api, alpha):
     assert_error(api(alpha, token).get("/api/v1/users/"), 403, "permission_denied")
     assert_error(api(alpha, token).post("/api/v1/secret-keys/", {}), 403)
     assert_error(api(alpha, alpha.secret_key).get("/api/v1/me"), 403, "permission_denied")
+
+
+def test_api_base_url_names_the_port_the_client_reached_not_the_servers(platform, alpha, settings):
+    """Behind an ingress the Host carries no port while gunicorn listens on 8000 in its pod: the URL
+    handed out must be the one clients use."""
+
+    def api_base_url(host: str) -> str:
+        response = platform.client.get(f"/platform/v1/tenants/{alpha.tenant.slug}/", HTTP_HOST=host,
+                                       SERVER_PORT="8000", HTTP_AUTHORIZATION=f"Bearer {platform.token}")
+        assert response.status_code == 200, response.content
+        return response.json()["api_base_url"]
+
+    assert api_base_url(settings.OSDM_BASE_DOMAIN) == f"http://{alpha.host}/api/v1/"
+    assert api_base_url(f"{settings.OSDM_BASE_DOMAIN}:8000") == f"http://{alpha.host}:8000/api/v1/"
