@@ -322,3 +322,33 @@ def test_the_ledgers_prepared_statements_follow_the_tenant_on_one_connection(alp
                 transfer_id("prepared", market.tenant.slug, n) for n in (1, 2)}
             assert not Transfer.objects.filter(id__in=[transfer_id("prepared", other.tenant.slug, n) for n in (1, 2)
                                                        for other in (alpha, beta) if other is not market]).exists()
+
+
+def test_staged_transfers_apply_together_at_the_end_and_resolve_their_own_pendings(alpha):
+    from osdm.ledger.services import transfers_staged
+
+    with tenant_run(alpha.tenant):
+        clearing = account_get(kind="gateway_clearing", currency="SAR", scope="t-staged")
+        buyer = account_get(kind="buyer", currency="SAR", scope="t-staged-b")
+        wallet = account_get(kind="wallet", currency="SAR", scope="t-staged-w")
+        hold = Move(id=transfer_id("staged", 2), kind="pending", code="t", amount=600, debit=buyer, credit=wallet)
+        with transfers_staged():
+            assert transfers_apply([Move(id=transfer_id("staged", 1), kind="posted", code="t", amount=1000,
+                                         debit=clearing, credit=buyer)]) == []
+            transfers_apply([hold])
+            transfers_apply([Move(id=transfer_id("staged", 3), kind="post_pending", code="t", amount=600,
+                                  pending_id=hold.id)])
+            assert not Transfer.objects.filter(code="t", id__in=[transfer_id("staged", n) for n in (1, 2, 3)]).exists()
+        assert Transfer.objects.filter(id__in=[transfer_id("staged", n) for n in (1, 2, 3)]).count() == 3
+        wallet.refresh_from_db()
+        assert (wallet.credits_posted, wallet.credits_pending) == (600, 0)
+
+        def failing_change():
+            with transfers_staged():
+                transfers_apply([Move(id=transfer_id("staged", 4), kind="posted", code="t", amount=5,
+                                      debit=clearing, credit=buyer)])
+                raise RuntimeError("the change failed")
+
+        with pytest.raises(RuntimeError):  # an error in the block: nothing applied
+            failing_change()
+        assert not Transfer.objects.filter(id=transfer_id("staged", 4)).exists()

@@ -21,6 +21,8 @@ moved. Clawbacks use the pair (the wallet as far as it goes, the rest booked as 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import uuid
 from dataclasses import dataclass
 
@@ -125,8 +127,43 @@ def _transfer(row) -> Transfer:
                     currency=row[5], pending_id=row[6], code=row[7], reference=row[8], created_at=row[9])
 
 
+_staged: contextvars.ContextVar[list[Move] | None] = contextvars.ContextVar("ledger_staged", default=None)
+
+
+@contextlib.contextmanager
+def transfers_staged():
+    """Within the block, `transfers_apply` stages its moves; when the block ends without an error
+    they are applied together, in one call (one lock order), as the block's last writes.
+
+    Why: the account rows are locked from the first transfer until the transaction commits. A paid
+    order makes its transfers early (capture and hold, then the release) and then writes its order,
+    audit records, events and notifications; staged, the commission, clearing and wallet rows are
+    locked only for the last milliseconds before COMMIT, so concurrent payments stop queueing on
+    them. A post or void may resolve a pending transfer staged earlier in the same block.
+
+    Use it only around code that does not roll back a savepoint it then carries on from: moves
+    staged inside a rolled-back savepoint would still be applied. Nested blocks join the outer one.
+    """
+    if _staged.get() is not None:
+        yield
+        return
+    staged: list[Move] = []
+    token = _staged.set(staged)
+    try:
+        yield
+    finally:
+        _staged.reset(token)
+    if staged:
+        transfers_apply(staged)
+
+
 def transfers_apply(moves: list[Move]) -> list[Transfer]:
-    """Apply the moves all together, or none of them. Returns one transfer per move, in order."""
+    """Apply the moves all together, or none of them. Returns one transfer per move, in order
+    (nothing while staged: see `transfers_staged`)."""
+    staged = _staged.get()
+    if staged is not None:
+        staged.extend(moves)
+        return []
     for move in moves:
         if move.kind in (Transfer.Kind.POSTED, Transfer.Kind.PENDING) and move.shortfall_of is None \
                 and (move.amount is None or move.amount < 0):
@@ -159,8 +196,9 @@ def _apply(moves: list[Move]) -> list[Transfer]:
         results = _pipelined(reads)
         pendings = {row[0]: _transfer(row) for row in results[0]} if pending_ids else {}
         accounts = {row[0]: _Balance(*row[1:]) for row in results[-2]}
+        in_call = {m.id for m in moves if m.kind == Transfer.Kind.PENDING}
         for move in moves:
-            if move.pending_id:
+            if move.pending_id and move.pending_id not in in_call:
                 pending = pendings.get(move.pending_id)
                 if pending is None or pending.kind != Transfer.Kind.PENDING:
                     raise LedgerConflict(f"{move.id}: {move.pending_id} is not a pending transfer")
@@ -178,9 +216,12 @@ def _apply(moves: list[Move]) -> list[Transfer]:
         moved: dict[uuid.UUID, int] = {}
         touched: set[int] = set()
         rows: list[Transfer] = []
+        made: dict[uuid.UUID, Transfer] = {}  # this call's new rows: a pending one may be resolved below
         for move in fresh:
             if move.pending_id:
-                pending = pendings[move.pending_id]
+                pending = pendings.get(move.pending_id) or made.get(move.pending_id)
+                if pending is None or pending.kind != Transfer.Kind.PENDING:
+                    raise LedgerConflict(f"{move.id}: {move.pending_id} is not a pending transfer")
                 if pending.id in resolved:
                     raise LedgerConflict(f"pending transfer {pending.id} is already resolved")
                 resolved.add(pending.id)
@@ -220,9 +261,11 @@ def _apply(moves: list[Move]) -> list[Transfer]:
                     credit.credits_pending += amount
                 currency, reference = debit.currency, move.reference
             touched |= {debit_id, credit_id}
-            rows.append(Transfer(id=move.id, kind=move.kind, debit_account_id=debit_id, credit_account_id=credit_id,
-                                 amount=amount, currency=currency, pending_id=move.pending_id, code=move.code,
-                                 reference=reference, created_at=now))
+            row = Transfer(id=move.id, kind=move.kind, debit_account_id=debit_id, credit_account_id=credit_id,
+                           amount=amount, currency=currency, pending_id=move.pending_id, code=move.code,
+                           reference=reference, created_at=now)
+            rows.append(row)
+            made[row.id] = row
         for account_id in touched:
             if accounts[account_id].guarded and accounts[account_id].available < 0:
                 raise InsufficientFunds(_("Not enough funds for this operation."))

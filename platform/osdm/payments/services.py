@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
+from osdm.ledger.services import transfers_staged
 from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderStatus
 from webhooks.services import event_publish
 
@@ -289,7 +290,14 @@ def _move(payment: Payment, status: str, **fields: Any) -> None:
 
 
 def _apply(payment: Payment, result: GatewayPayment, *, source: str) -> Payment:
-    """Move the (locked) payment towards what the gateway reports, never backwards."""
+    """Move the (locked) payment towards what the gateway reports, never backwards. The ledger
+    transfers this makes (capture, hold, a product's release, refunds) are applied last, together:
+    the shared accounts stay locked only until the commit that follows."""
+    with transfers_staged():
+        return _apply_now(payment, result, source=source)
+
+
+def _apply_now(payment: Payment, result: GatewayPayment, *, source: str) -> Payment:
     target = _FROM_GATEWAY[result.status]
     if target in _REFUNDED and payment.status not in (PaymentStatus.SUCCEEDED, *_REFUNDED):
         # A refund reported before the capture (callbacks out of order): the money came in first.
