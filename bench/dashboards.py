@@ -974,7 +974,7 @@ def direct_overview(win, market: str | None) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(f"""
             SELECT date_trunc(%(trunc)s, at AT TIME ZONE %(tz)s)::date, sum(orders), sum(total), sum(commission),
-                   sum(orders) FILTER (WHERE created_at >= %(start)s)
+                   coalesce(sum(orders) FILTER (WHERE created_at >= %(start)s), 0)
             FROM ({facts}) f GROUP BY 1 ORDER BY 1""", params)
         series = cursor.fetchall()
         cursor.execute(f"""

@@ -18,6 +18,7 @@ from osdm.orders.models import Milestone, Order
 from tenants.models import Tenant
 from tenants.services import tenant_run
 
+from . import markets
 from .conftest import assert_error
 from .markets import product, project, service, user
 from .test_money import _pay, _refunded, _service_order
@@ -330,11 +331,7 @@ def test_contract_revenue_counts_each_milestone_when_funded(api, alpha):
     amount as it is funded, not the whole contract up front. A refund leaves the gross figures."""
     poster, seller = user(api, alpha), user(api, alpha, seller=True)
     operator = api(alpha, alpha.secret_key)
-    job = project(poster, alpha)
-    proposal = seller.post(f"/api/v1/listings/{job['id']}/proposals/", {
-        "cover_letter": "x", "amount": 30000, "duration_days": 10,
-        "milestones": [{"title": "one", "amount": 10000}, {"title": "two", "amount": 20000}]}).json()
-    contract = poster.post(f"/api/v1/proposals/{proposal['id']}/accept").json()
+    job, contract = markets.contract(poster, seller, alpha, milestones=[10000, 20000])
     one, two = (m["id"] for m in contract["milestones"])
     board = operator.get("/api/v1/dashboards/overview?market=projects").json()
     assert (board["revenue"], board["paid_orders"], board["created_orders"]) == (0, 0, 1)

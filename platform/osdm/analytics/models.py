@@ -70,34 +70,38 @@ class PaidDay(models.Model):
         return f"{self.day} {self.kind}: {self.orders}, {self.total}"
 
 
-class ListingDay(models.Model):
-    """Payments on a (local) day per listing: the top listings' exact figures."""
+class ListingPayments(models.Model):
+    """Payments per listing over a period (ListingDay, ListingMonth)."""
 
-    pk = models.CompositePrimaryKey("day", "kind", "listing_id")
-    day = models.DateField()
     kind = models.CharField(max_length=16)
     listing_id = models.UUIDField()
     orders = models.IntegerField()
     total = models.BigIntegerField()
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.listing_id} {self.kind}: {self.orders}, {self.total}"
+
+
+class ListingDay(ListingPayments):
+    """Payments on a (local) day per listing: the top listings' exact figures."""
+
+    pk = models.CompositePrimaryKey("day", "kind", "listing_id")
+    day = models.DateField()
+
+    class Meta:
         indexes = [models.Index(fields=["listing_id", "day"], include=["kind", "orders", "total"],
                                 name="analytics_listingday_listing")]
 
-    def __str__(self) -> str:
-        return f"{self.day} {self.listing_id}: {self.total}"
 
-
-class ListingMonth(models.Model):
+class ListingMonth(ListingPayments):
     """Payments in a (local) month per listing: each month's best sellers, read from an index, bound
     what any other listing can have made, so that the top listings of a window need not sum them all."""
 
     pk = models.CompositePrimaryKey("month", "kind", "listing_id")
     month = models.DateField()  # its first day
-    kind = models.CharField(max_length=16)
-    listing_id = models.UUIDField()
-    orders = models.IntegerField()
-    total = models.BigIntegerField()
 
     class Meta:
         indexes = [
@@ -107,9 +111,6 @@ class ListingMonth(models.Model):
             models.Index(fields=["listing_id", "month"], include=["kind", "orders", "total"],
                          name="analytics_listingmonth_lst"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.month} {self.listing_id}: {self.total}"
 
 
 class DashboardState(models.Model):

@@ -88,7 +88,7 @@ def _series(rows: list[tuple]) -> list[dict]:
 
 def _titled(rows: list[tuple]) -> list[dict]:
     """(listing_id, orders, amount) rows, best first, with the listings' titles."""
-    titles = dict(Listing.objects.filter(pk__in=[r[0] for r in rows]).values_list("pk", "title"))
+    titles = dict(Listing.objects.filter(pk__in=[r[0] for r in rows]).order_by().values_list("pk", "title"))
     return [{"listing_id": str(listing_id), "title": titles[listing_id], "orders": int(orders), "amount": int(amount)}
             for listing_id, orders, amount in rows]
 
