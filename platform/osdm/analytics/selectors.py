@@ -200,14 +200,24 @@ def overview(*, win: Window, market: str | None = None) -> dict:
     kind = " AND kind = %(kind)s" if p["kind"] else ""
     o_kind = " AND o.kind = %(kind)s" if p["kind"] else ""
     edge_facts = _paid_facts("TRUE" + o_kind, EDGES)
+    # Per bucket: paid orders, revenue, commission, and the paid orders created at or after the
+    # window's start (the conversion): paid on a whole day and created on one (day tables, log),
+    # created in the partial first day and paid on a whole day, or paid on a partial day (orders).
     series = _rows(f"""
-        SELECT date_trunc(%(trunc)s, d)::date, sum(orders), sum(total), sum(commission) FROM (
-            SELECT day::timestamp AS d, orders, total, commission FROM analytics_paidday WHERE {WHOLE_DAYS}{kind}
+        SELECT date_trunc(%(trunc)s, d)::date, sum(orders), sum(total), sum(commission), sum(converted) FROM (
+            SELECT day::timestamp AS d, orders, total, commission,
+                   CASE WHEN created_day >= %(d0)s THEN orders ELSE 0 END AS converted
+            FROM analytics_paidday WHERE {WHOLE_DAYS}{kind}
             UNION ALL
-            SELECT paid_at AT TIME ZONE %(tz)s, sign * orders, sign * total, sign * commission FROM analytics_orderlog
-            WHERE paid_at IS NOT NULL AND {LOGGED.replace("{at}", "paid_at")}{kind}
+            SELECT paid_at AT TIME ZONE %(tz)s, sign * orders, sign * total, sign * commission,
+                   CASE WHEN created_at >= %(day0)s THEN sign * orders ELSE 0 END
+            FROM analytics_orderlog WHERE paid_at IS NOT NULL AND {LOGGED.replace("{at}", "paid_at")}{kind}
             UNION ALL
-            SELECT at AT TIME ZONE %(tz)s, orders, total, commission FROM ({edge_facts}) f) t
+            SELECT paid_at AT TIME ZONE %(tz)s, 0, 0, 0, 1 FROM orders_order
+            WHERE created_at >= %(start)s AND created_at < %(day0)s AND paid_at >= %(day0)s AND paid_at < %(day1)s{kind}
+            UNION ALL
+            SELECT at AT TIME ZONE %(tz)s, orders, total, commission,
+                   CASE WHEN created_at >= %(start)s THEN orders ELSE 0 END FROM ({edge_facts}) f) t
         GROUP BY 1 HAVING sum(orders) > 0 OR sum(total) > 0 ORDER BY 1""", p)
     by_status = _by_status(_rows(f"""
         SELECT status, sum(n) FROM (
@@ -219,20 +229,7 @@ def overview(*, win: Window, market: str | None = None) -> dict:
             SELECT status, 1 FROM orders_order WHERE {EDGES.replace("{at}", "created_at")}{kind}) t
         GROUP BY status HAVING sum(n) > 0 ORDER BY status""", p))
     created = sum(by_status.values())
-    # Paid in the window and created at or after its start: paid on a whole day and created on one
-    # (day tables, log), created in the partial first day and paid on a whole day, or paid on a
-    # partial day (orders).
-    converted = _rows(f"""
-        SELECT coalesce(sum(n), 0) FROM (
-            SELECT orders AS n FROM analytics_paidday WHERE {WHOLE_DAYS} AND created_day >= %(d0)s{kind}
-            UNION ALL
-            SELECT sign * orders FROM analytics_orderlog WHERE paid_at IS NOT NULL
-                AND {LOGGED.replace("{at}", "paid_at")} AND created_at >= %(day0)s{kind}
-            UNION ALL
-            SELECT 1 FROM orders_order WHERE created_at >= %(start)s AND created_at < %(day0)s
-                AND paid_at >= %(day0)s AND paid_at < %(day1)s{kind}
-            UNION ALL
-            SELECT orders FROM ({edge_facts}) f WHERE created_at >= %(start)s) t""", p)[0][0]
+    converted = sum(int(r[4]) for r in series)
     listings = _rows(f"""
         SELECT count(*), avg(rating_sum * 1.0 / rating_count) FILTER (WHERE rating_count > 0) FROM catalog_listing
         WHERE status = 'published' AND NOT hidden{" AND market = %(market)s" if market else ""}""",
@@ -244,7 +241,7 @@ def overview(*, win: Window, market: str | None = None) -> dict:
     return {
         "revenue": sum(int(r[2]) for r in series), "commission": sum(int(r[3]) for r in series),
         "paid_orders": sum(int(r[1]) for r in series), "created_orders": created,
-        "conversion": round(int(converted) / created, 4) if created else None,
+        "conversion": round(converted / created, 4) if created else None,
         "orders_by_status": by_status,
         "average_rating": round(float(listings[1]), 2) if listings[1] is not None else None,
         "published_listings": listings[0],

@@ -5,7 +5,8 @@ Statement-level with transition tables: a bulk UPDATE of many orders costs one I
 an UPDATE that touches no fact (delivered_at, revisions_used, updated_at) writes nothing. The log
 table is named through TG_TABLE_SCHEMA, so the function works whatever the session's search_path
 and comes out right in every schema cloned from the template. A contract's listing, kind and
-creation time are never changed (nothing updates them); its milestones' facts carry them.
+creation time are never changed (nothing updates them); its milestones' facts carry them. A
+TRUNCATE of either table forgets the day tables' state, so they are rebuilt before the next read.
 """
 
 from django.db import migrations
@@ -58,6 +59,18 @@ BEGIN
 END
 $fn$;
 
+-- TRUNCATE fires no row or statement trigger of its own kind: the day tables are marked for a rebuild.
+CREATE FUNCTION analytics_reset() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+    EXECUTE format('DELETE FROM %I.analytics_dashboardstate', TG_TABLE_SCHEMA);
+    RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER analytics_order_truncate AFTER TRUNCATE ON orders_order
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics_reset();
+CREATE TRIGGER analytics_milestone_truncate AFTER TRUNCATE ON orders_milestone
+    FOR EACH STATEMENT EXECUTE FUNCTION analytics_reset();
 CREATE TRIGGER analytics_order_insert AFTER INSERT ON orders_order REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION analytics_order_log();
 CREATE TRIGGER analytics_order_update AFTER UPDATE ON orders_order
@@ -74,6 +87,8 @@ CREATE TRIGGER analytics_milestone_delete AFTER DELETE ON orders_milestone REFER
 """
 
 REVERSE = """
+DROP TRIGGER analytics_milestone_truncate ON orders_milestone;
+DROP TRIGGER analytics_order_truncate ON orders_order;
 DROP TRIGGER analytics_milestone_delete ON orders_milestone;
 DROP TRIGGER analytics_milestone_update ON orders_milestone;
 DROP TRIGGER analytics_milestone_insert ON orders_milestone;
@@ -82,6 +97,7 @@ DROP TRIGGER analytics_order_update ON orders_order;
 DROP TRIGGER analytics_order_insert ON orders_order;
 DROP FUNCTION analytics_milestone_log();
 DROP FUNCTION analytics_order_log();
+DROP FUNCTION analytics_reset();
 """
 
 
