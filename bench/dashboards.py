@@ -594,10 +594,10 @@ def seed_orders(seed: Seed, catalogue: dict) -> dict:
         start = time.perf_counter()
         # One escrow per product/service order, opened when it was placed (escrow_open), moved as its order.
         cursor.execute(f"""
-            INSERT INTO escrow_escrow (id, order_id, milestone_id, buyer_id, seller_id, amount, commission,
+            INSERT INTO escrow_escrow (id, order_id, milestone_id, buyer_id, seller_id, order_kind, amount, commission,
                 seller_amount, currency, status, generation, created_at, held_at, release_after, released_at,
                 refunded_at)
-            SELECT gen_random_uuid(), o.id, NULL, o.buyer_id, o.seller_id, o.total, o.commission, o.seller_amount,
+            SELECT gen_random_uuid(), o.id, NULL, o.buyer_id, o.seller_id, o.kind, o.total, o.commission, o.seller_amount,
                 o.currency, s.escrow_status, 0, o.created_at, o.paid_at,
                 o.delivered_at + interval '{AUTO_RELEASE_DAYS} days',  -- set on delivery (escrow_delivered)
                 CASE WHEN s.escrow_status = 'released' THEN o.completed_at END,
@@ -635,10 +635,11 @@ def seed_orders(seed: Seed, catalogue: dict) -> dict:
             FROM bench_milestone_stage m JOIN bench_proposal_no p USING (proposal_no)
             JOIN orders_order o ON o.proposal_id = p.id""")
         cursor.execute(f"""
-            INSERT INTO escrow_escrow (id, order_id, milestone_id, buyer_id, seller_id, amount, commission,
+            INSERT INTO escrow_escrow (id, order_id, milestone_id, buyer_id, seller_id, order_kind, amount, commission,
                 seller_amount, currency, status, generation, created_at, held_at, release_after, released_at,
                 refunded_at)
-            SELECT gen_random_uuid(), o.id, m.id, o.buyer_id, o.seller_id, m.amount, m.commission, m.seller_amount,
+            SELECT gen_random_uuid(), o.id, m.id, o.buyer_id, o.seller_id, o.kind, m.amount, m.commission,
+                m.seller_amount,
                 o.currency, CASE WHEN m.status = 'accepted' THEN 'released' ELSE 'held' END, 0, m.funded_at,
                 m.funded_at, m.delivered_at + interval '{AUTO_RELEASE_DAYS} days', m.accepted_at, NULL
             FROM orders_milestone m JOIN orders_order o ON o.id = m.order_id

@@ -235,9 +235,8 @@ def overview(*, win: Window, market: str | None = None) -> dict:
         WHERE status = 'published' AND NOT hidden{" AND market = %(market)s" if market else ""}""",
                      {"market": market})[0]
     pending = _rows(f"""
-        SELECT coalesce(sum(e.amount), 0) FROM escrow_escrow e
-        {"JOIN orders_order o ON o.id = e.order_id AND o.kind = %(kind)s" if market else ""}
-        WHERE e.status IN ('held', 'disputed')""", p)[0][0]
+        SELECT coalesce(sum(amount), 0) FROM escrow_escrow
+        WHERE status IN ('held', 'disputed'){" AND order_kind = %(kind)s" if market else ""}""", p)[0][0]
     return {
         "revenue": sum(int(r[2]) for r in series), "commission": sum(int(r[3]) for r in series),
         "paid_orders": sum(int(r[1]) for r in series), "created_orders": created,
