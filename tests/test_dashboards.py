@@ -11,8 +11,8 @@ import pytest
 from django.db import connection
 
 from osdm.accounts.models import User
-from osdm.analytics import selectors, services
-from osdm.analytics.models import OrderLog
+from osdm.analytics import selectors, services, tasks
+from osdm.analytics.models import DashboardState, OrderLog
 from osdm.catalog.models import Listing
 from osdm.orders.models import Milestone, Order
 from tenants.models import Tenant
@@ -382,3 +382,15 @@ def test_a_new_marketplace_has_the_dashboard_tables_and_triggers(api, alpha):
     _pay(alpha, order["payment"]["id"])
     board = api(alpha, alpha.secret_key).get("/api/v1/dashboards/overview").json()
     assert (board["revenue"], board["paid_orders"], board["orders_by_status"]) == (20000, 1, {"in_progress": 1})
+
+
+def test_the_beat_job_folds_every_marketplace_log(api, alpha, beta):
+    for market in (alpha, beta):
+        _service_order(api, market)
+    assert tasks.fold() >= 2  # (the first fold of a marketplace builds its day tables from its orders)
+    for market in (alpha, beta):
+        _service_order(api, market)
+    assert tasks.fold() == 2
+    with tenant_run(beta.tenant):
+        assert not OrderLog.objects.exists()
+        assert DashboardState.objects.get().timezone == beta.tenant.timezone
