@@ -65,3 +65,14 @@ def project(client, market, *, title="Booking app", budget_max=500000, publish=T
     response = client.post("/api/v1/listings/", body)
     assert response.status_code == 201, response.content
     return response.json()
+
+
+def contract(poster, seller, market, *, milestones: list[int]) -> tuple[dict, dict]:
+    """A project of `poster`, `seller`'s proposal with milestones of these amounts, accepted:
+    (project, contract order)."""
+    job = project(poster, market)
+    proposal = seller.post(f"/api/v1/listings/{job['id']}/proposals/", {
+        "cover_letter": "x", "amount": sum(milestones), "duration_days": 10,
+        "milestones": [{"title": f"part {i}", "amount": amount} for i, amount in enumerate(milestones, 1)]}).json()
+    return job, poster.post(f"/api/v1/proposals/{proposal['id']}/accept").json()
+

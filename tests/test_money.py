@@ -17,8 +17,9 @@ from osdm.payments.gateways.base import GatewayPayment, GatewayStatus
 from osdm.payments.models import Payment
 from tenants.services import tenant_run
 
+from . import markets
 from .conftest import assert_error
-from .markets import product, project, service, user
+from .markets import product, service, user
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
@@ -240,11 +241,7 @@ def test_a_refund_after_release_takes_the_money_back_from_the_seller(api, alpha)
 
 def test_milestones_are_held_and_released_one_by_one(api, alpha):
     poster, seller = user(api, alpha), user(api, alpha, seller=True)
-    job = project(poster, alpha)
-    proposal = seller.post(f"/api/v1/listings/{job['id']}/proposals/", {
-        "cover_letter": "x", "amount": 30000, "duration_days": 10,
-        "milestones": [{"title": "one", "amount": 10000}, {"title": "two", "amount": 20000}]}).json()
-    contract = poster.post(f"/api/v1/proposals/{proposal['id']}/accept").json()
+    _, contract = markets.contract(poster, seller, alpha, milestones=[10000, 20000])
     one, two = (m["id"] for m in contract["milestones"])
     for milestone_id in (one, two):
         payment = poster.post(f"/api/v1/orders/{contract['id']}/milestones/{milestone_id}/payment").json()

@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
     "reviews-unblind": {"task": "reviews.unblind", "schedule": 3600.0},
     # Approved withdrawals: send the unsent, apply what the gateway says about the sent (no payout webhooks).
     "payouts-sync": {"task": "payouts.sync", "schedule": 60.0},
+    # The dashboards' order log into their per-day tables (exact either way; the log is read live).
+    "analytics-fold": {"task": "analytics.fold", "schedule": 60.0},
 }
 
 # --- outbound webhooks -----------------------------------------------------------------------------

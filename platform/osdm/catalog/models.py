@@ -131,6 +131,9 @@ class Listing(models.Model):
             models.Index(fields=["category", "status"], name="listing_category_idx"),
             models.Index(fields=["owner", "status"], name="listing_owner_idx"),
             models.Index(fields=["price"], name="listing_price_idx"),
+            # The overview's published listings and their average rating: an index-only scan.
+            models.Index(fields=["market"], include=["rating_sum", "rating_count"],
+                         condition=models.Q(status="published", hidden=False), name="listing_published_rating_idx"),
         ]
 
     def __str__(self) -> str:

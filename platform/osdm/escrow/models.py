@@ -41,6 +41,8 @@ class Escrow(models.Model):
                                      related_name="escrow")
     buyer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="escrows_as_buyer")
     seller = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="escrows_as_seller")
+    # The order's kind (which never changes), so money held per market is summed without the orders.
+    order_kind = models.CharField(max_length=16)
     amount = models.BigIntegerField()
     commission = models.BigIntegerField()
     seller_amount = models.BigIntegerField()
@@ -63,7 +65,12 @@ class Escrow(models.Model):
             models.UniqueConstraint(fields=["order"], condition=models.Q(milestone__isnull=True),
                                     name="escrow_one_per_order"),
         ]
-        indexes = [models.Index(fields=["status", "release_after"], name="escrow_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "release_after"], name="escrow_due_idx"),
+            # Money pending per market (the operator's overview): an index-only scan of the held escrows.
+            models.Index(fields=["order_kind"], include=["amount"], condition=models.Q(status__in=["held", "disputed"]),
+                         name="escrow_pending_kind_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"escrow {self.pk}"

@@ -103,8 +103,8 @@ def escrow_open(*, order, milestone=None) -> Escrow:
     amount = milestone.amount if milestone else order.total
     commission = milestone.commission if milestone else order.commission
     return Escrow.objects.create(order=order, milestone=milestone, buyer_id=order.buyer_id, seller_id=order.seller_id,
-                                 amount=amount, commission=commission, seller_amount=amount - commission,
-                                 currency=order.currency)
+                                 order_kind=order.kind, amount=amount, commission=commission,
+                                 seller_amount=amount - commission, currency=order.currency)
 
 
 def escrow_of_payment(payment, *, lock: bool = False) -> Escrow | None:

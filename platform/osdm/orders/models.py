@@ -100,8 +100,9 @@ class Order(models.Model):
     revisions_included = models.PositiveIntegerField(default=0)
     revisions_used = models.PositiveIntegerField(default=0)
     due_at = models.DateTimeField(null=True, blank=True)  # set when a service order is paid
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # When the order's (first) money arrived: its payment, or a contract's first funded milestone.
     paid_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -125,9 +126,18 @@ class Order(models.Model):
                                    name="order_amounts_non_negative"),
             models.CheckConstraint(condition=~models.Q(buyer=models.F("seller")), name="order_not_self"),
         ]
+        # The dashboards' reads (osdm.analytics.selectors) are index-only scans of these: a user's
+        # orders created or paid in a window, and the orders created or paid around a window's edges.
         indexes = [
-            models.Index(fields=["buyer", "-created_at"], name="order_buyer_idx"),
-            models.Index(fields=["seller", "-created_at"], name="order_seller_idx"),
+            models.Index(fields=["buyer", "created_at"], include=["kind", "status"], name="order_buyer_created_idx"),
+            models.Index(fields=["seller", "created_at"], include=["kind", "status"], name="order_seller_created_idx"),
+            models.Index(fields=["created_at"], include=["kind", "status"], name="order_created_idx"),
+            models.Index(fields=["buyer", "paid_at"], include=["kind", "total", "listing"],
+                         condition=models.Q(paid_at__isnull=False), name="order_buyer_paid_idx"),
+            models.Index(fields=["seller", "paid_at"], include=["kind", "total", "seller_amount", "listing"],
+                         condition=models.Q(paid_at__isnull=False), name="order_seller_paid_idx"),
+            models.Index(fields=["paid_at"], include=["kind", "total", "commission", "listing", "created_at"],
+                         condition=models.Q(paid_at__isnull=False), name="order_paid_idx"),
             models.Index(fields=["status", "kind"], name="order_status_kind_idx"),
         ]
 
@@ -214,6 +224,8 @@ class Milestone(models.Model):
             models.CheckConstraint(condition=models.Q(seller_amount=models.F("amount") - models.F("commission")),
                                    name="milestone_amounts_balance"),
         ]
+        indexes = [models.Index(fields=["funded_at"], condition=models.Q(funded_at__isnull=False),
+                                name="milestone_funded_idx")]
 
     def __str__(self) -> str:
         return f"{self.order_id} #{self.position}"

@@ -464,14 +464,21 @@ def proposal_accept(*, actor: Actor, proposal: Proposal, principal) -> Order:
 
 
 def milestone_mark_funded(*, actor: Actor, milestone: Milestone) -> Milestone:
-    """Money for a milestone has arrived (called by payments)."""
+    """Money for a milestone has arrived (called by payments). The first funded milestone is when the
+    contract is paid (`paid_at`), as a payment is for the other orders: it counts as a paid order from
+    then on. (The revenue it brings is each milestone's amount when that milestone is funded.)"""
     with transaction.atomic():
         order = _locked(milestone.order)
         milestone = _milestone_of(order, milestone.pk)
         if order.status != OrderStatus.IN_PROGRESS:
             raise Conflict(_("This contract is %(status)s.") % {"status": order.status}, code="invalid_transition")
-        return _milestone_transition(milestone, MilestoneStatus.FUNDED, actor=actor, event="milestone.funded",
-                                     funded_at=timezone.now())
+        now = timezone.now()
+        milestone = _milestone_transition(milestone, MilestoneStatus.FUNDED, actor=actor, event="milestone.funded",
+                                          funded_at=now)
+        if order.paid_at is None:
+            order.paid_at = now
+            order.save(update_fields=["paid_at", "updated_at"])
+        return milestone
 
 
 def milestone_accept(*, actor: Actor, order: Order, milestone_id, principal) -> Milestone:
