@@ -717,6 +717,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (default 8)")
     parser.add_argument("--show-queries", action="store_true",
                         help="only print every statement of one counted checkout's steps, and stop")
+    parser.add_argument("--profile-checkouts", type=int, default=0, metavar="N",
+                        help="only profile N whole checkouts in-process (django.test.Client) with cProfile, and stop")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="only profile callback_handle() over N first deliveries with cProfile, and stop")
     args = parser.parse_args()
@@ -764,6 +766,18 @@ def run(args, bench_url: str) -> None:
                 print(f"\n{name}: {len(statements)} statements")
                 for sql in statements:
                     print("   ", sql[:220])
+            return
+        if args.profile_checkouts:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+            count_queries(api, sim, product_ids, token_cycle, args.profile_checkouts)
+            profiler.disable()
+            stats = pstats.Stats(profiler).strip_dirs()
+            stats.sort_stats("tottime").print_stats(40)
+            stats.sort_stats("cumulative").print_stats(60)
             return
         if args.profile:
             profile_callbacks(provisioned.tenant, prepare_callbacks(api, sim, product_ids, token_cycle, args.profile))
