@@ -114,6 +114,41 @@ def test_410_disables_the_endpoint(receiver, alpha):
         assert not later.deliveries.filter(endpoint=endpoint).exists()
 
 
+def test_a_batch_attempt_records_each_delivery_by_its_own_outcome(receiver, alpha):
+    """One task attempts several deliveries at once: each is leased, sent and logged on its own terms."""
+    ok, failing, gone, off, busy = (receiver.path() for _ in range(5))
+    receiver.script(failing, [(500, {"Retry-After": "60"}, 0)])
+    receiver.script(gone, [(410, {}, 0)])
+    with tenant_run(alpha.tenant):
+        endpoints = {path: _endpoint(receiver, path) for path in (ok, failing, gone, off, busy)}
+        event = services.event_publish(event_type="ping", data={"endpoint_id": "we_x", "message": "batch"},
+                                       endpoints=list(endpoints.values()))
+        WebhookEndpoint.objects.filter(pk=endpoints[off].pk).update(enabled=False)
+        deliveries = {path: event.deliveries.get(endpoint=e) for path, e in endpoints.items()}
+        Delivery.objects.filter(pk=deliveries[busy].pk).update(  # another worker holds this one
+            leased_until=timezone.now() + timedelta(seconds=30))
+        results = {r.delivery_id: r for r in services.deliveries_attempt(
+            delivery_ids=[d.pk for d in deliveries.values()])}
+        assert {path: results[d.pk].status for path, d in deliveries.items() if d.pk in results} == {
+            ok: "succeeded", failing: "pending", gone: "failed", off: "failed"}
+        assert results[deliveries[failing].pk].next_attempt_at >= timezone.now() + timedelta(seconds=59)
+        for path, delivery in deliveries.items():
+            delivery.refresh_from_db()
+            assert delivery.attempts.count() == (0 if path in (off, busy) else 1), path
+            assert delivery.attempt_count == (0 if path == busy else 1), path
+        (logged,) = deliveries[ok].attempts.all()
+        assert logged.response_status == 200
+        assert logged.request_headers["webhook-id"] == event.id
+        assert logged.url == receiver.url(ok)
+        assert deliveries[ok].completed_at is not None and deliveries[ok].leased_until is None
+        assert deliveries[failing].last_status_code == 500
+        assert deliveries[off].last_error == "endpoint disabled"
+        assert not WebhookEndpoint.objects.get(pk=endpoints[gone].pk).enabled
+        assert deliveries[busy].status == "pending"
+    _verify(receiver.wait(ok)[0], endpoints[ok].secret)
+    assert receiver.received(off) == receiver.received(busy) == []
+
+
 def test_a_hanging_receiver_times_out(receiver, alpha, settings):
     settings.OSDM_WEBHOOKS_TIMEOUT = 0.5
     path = receiver.path()

@@ -123,3 +123,81 @@ def test_a_worker_reusing_connections_never_mixes_two_marketplaces(celery_worker
         assert len(receiver.received(gamma_path)) == 6 and len(receiver.received(other_path)) == 6
     finally:
         services.tenant_delete(tenant=other.tenant)
+
+
+def test_disabling_an_endpoint_stops_its_queued_deliveries(celery_worker, hook, api, gamma, receiver):
+    """Deliveries already queued when the endpoint is disabled are not sent: the worker reads the
+    endpoint at every attempt."""
+    endpoint, path = hook
+    celery_worker.stop()
+    for _ in range(3):
+        _sign_up(api, gamma)
+    api(gamma, gamma.secret_key).patch(f"/api/v1/webhook-endpoints/{endpoint['id']}/", {"enabled": False})
+    celery_worker.start()
+    with tenant_run(gamma.tenant):
+        deliveries = Delivery.objects.filter(endpoint_id=endpoint["id"], event__type="user.created")
+        wait_for(lambda: deliveries.count() == 3 and not deliveries.filter(status="pending").exists())
+        assert set(deliveries.values_list("status", "last_error")) == {("failed", "endpoint disabled")}
+    assert receiver.received(path) == []
+
+
+def test_an_edited_or_rotated_endpoint_is_used_as_it_is_now(celery_worker, hook, api, gamma, receiver):
+    """The worker keeps no copy of an endpoint: the next delivery after a rotation is signed with the
+    new secret only (no grace), and after a URL change it goes to the new URL."""
+    endpoint, path = hook
+    operator = api(gamma, gamma.secret_key)
+    detail = f"/api/v1/webhook-endpoints/{endpoint['id']}/"
+    _sign_up(api, gamma)
+    Webhook(endpoint["secret"]).verify(*_parts(receiver.wait(path)[0]))
+    rotated = operator.post(detail + "rotate-secret", {"grace_hours": 0}).json()
+    _sign_up(api, gamma)
+    second = receiver.wait(path, 2)[1]
+    Webhook(rotated["secret"]).verify(*_parts(second))
+    with pytest.raises(Exception, match="signature"):
+        Webhook(endpoint["secret"]).verify(*_parts(second))
+    moved = receiver.path()
+    operator.patch(detail, {"url": receiver.url(moved)})
+    email = _sign_up(api, gamma)
+    (third,) = receiver.wait(moved)
+    assert Webhook(rotated["secret"]).verify(*_parts(third))["data"]["email"] == email
+    assert len(receiver.received(path)) == 2
+
+
+def _parts(received) -> tuple[bytes, dict[str, str]]:
+    return received.body, received.headers
+
+
+def test_a_batch_of_events_in_one_transaction_is_delivered_once_each(celery_worker, hook, gamma, committed, receiver):
+    """One commit of many events: they are sent in batches (several deliveries per task) to two endpoints,
+    one of which fails once per delivery at first; each event reaches each endpoint, once per attempt."""
+    from django.db import transaction
+
+    from osdm.audit.services import Actor
+    from webhooks import catalog, services
+
+    endpoint, path = hook
+    flaky_path = receiver.path()
+    receiver.script(flaky_path, [(503, {}, 0)] * 5)
+    count = 45
+    with tenant_run(gamma.tenant):
+        flaky = services.endpoint_create(actor=Actor.system("test"), url=receiver.url(flaky_path),
+                                         event_types=["user.created"])
+        try:
+            sample = catalog.get("user.created").sample
+            with transaction.atomic():
+                ids = {services.event_publish(event_type="user.created", data={**sample, "email": f"b{i}@x.test"}).id
+                       for i in range(count)}
+            got = receiver.wait(path, count)
+            assert sorted(g.headers["webhook-id"] for g in got) == sorted(ids)
+            for g in got:
+                Webhook(endpoint["secret"]).verify(g.body, g.headers)
+            flaky_got = receiver.wait(flaky_path, count + 5)
+            assert {g.headers["webhook-id"] for g in flaky_got} == ids
+            deliveries = Delivery.objects.filter(event__id__in=ids)
+            wait_for(lambda: deliveries.filter(status="succeeded").count() == 2 * count)
+            attempts = {d.pk: (d.endpoint_id, d.attempt_count, d.attempts.count()) for d in deliveries}
+            assert sum(n for _, n, _ in attempts.values()) == 2 * count + 5
+            assert all(n == logged for _, n, logged in attempts.values())
+            assert sum(n for e, n, _ in attempts.values() if e == endpoint["id"]) == count
+        finally:
+            flaky.delete()

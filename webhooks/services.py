@@ -12,8 +12,10 @@ import json
 import logging
 import random
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from osdm.audit.services import Actor, audit_record
+from osdm.core import crypto
 from osdm.core.errors import Conflict, ValidationFailed
 
 from . import catalog, safety, signing
@@ -69,22 +72,36 @@ def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[Webh
 
 
 def deliveries_dispatch(delivery_ids: list[int], *, schema: str) -> None:
-    """Queue one task per delivery, to run in `schema` (the schema a task is published from is the
-    one it runs in). A broker outage loses nothing: the sweeper finds the deliveries still pending."""
-    from .tasks import delivery_send
+    """Queue one task per DISPATCH_BATCH deliveries, to run in `schema` (the schema a task is published
+    from is the one it runs in). A broker outage loses nothing: the sweeper finds the deliveries still
+    pending."""
+    from .tasks import deliveries_send
 
     with schema_context(schema):
-        for delivery_id in delivery_ids:
+        for first in range(0, len(delivery_ids), DISPATCH_BATCH):
+            batch = list(delivery_ids[first:first + DISPATCH_BATCH])
             try:
-                delivery_send.apply_async((delivery_id,))
+                deliveries_send.apply_async((batch,))
             except Exception:  # the broker is down; the sweeper will pick these up
-                logger.warning("could not queue delivery %s; the sweeper will retry", delivery_id, exc_info=True)
+                logger.warning("could not queue deliveries %s; the sweeper will retry", batch, exc_info=True)
                 return
 
 
 # --- delivering --------------------------------------------------------------------------------
+#
+# A worker task attempts a batch of deliveries (`deliveries_attempt`): ONE statement leases every
+# due, unleased delivery of the batch and returns what is needed to send it (the event, and the
+# endpoint as it is at that moment: URL, enabled, secrets), the requests go out concurrently, and
+# the successes are recorded (their attempts, their deliveries, the endpoints' failing_since) in one
+# more statement. Failures take the slower ORM path: they are rare, and they retry, disable and tell.
+# Endpoints are read at every lease, never cached, so a disabled, edited or rotated endpoint is
+# honoured from the next lease on.
+
+DISPATCH_BATCH = 20  # deliveries per task
+_PARALLEL = 128  # requests in flight per process at most (threads are made as needed)
 
 _client: httpx.Client | None = None
+_pool: ThreadPoolExecutor | None = None
 
 
 def _http() -> httpx.Client:
@@ -95,6 +112,13 @@ def _http() -> httpx.Client:
         _client = httpx.Client(follow_redirects=False, trust_env=False,
                                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
     return _client
+
+
+def _senders() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_PARALLEL, thread_name_prefix="webhook-send")
+    return _pool
 
 
 @dataclass(frozen=True)
@@ -109,74 +133,229 @@ def _lease_seconds() -> float:
     return max(settings.OSDM_WEBHOOKS_LEASE_SECONDS, settings.OSDM_WEBHOOKS_TIMEOUT + 1)
 
 
-def delivery_attempt(*, delivery_id: int) -> AttemptResult | None:
-    """Make one attempt if the delivery is due and nobody else holds it. Returns None otherwise."""
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("event", "endpoint")
-                    .filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-                    .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now)).first())
-        if delivery is None:
-            return None
-        delivery.leased_until = now + timedelta(seconds=_lease_seconds())
-        delivery.attempt_count += 1
-        delivery.save(update_fields=["leased_until", "attempt_count"])
+@dataclass(eq=False)
+class _Leased:
+    """A delivery this worker holds the lease of, with what its attempt needs."""
 
-    endpoint = delivery.endpoint
-    if not endpoint.enabled:
-        return _finish(delivery, status=Delivery.Status.FAILED, error="endpoint disabled")
+    delivery_id: int
+    attempt_count: int
+    leased_until: datetime  # our lease: a release matches on it
+    event: Event
+    endpoint_id: str
+    url: str
+    enabled: bool
+    secrets: list[str]  # the live signing secrets, clear text
 
+
+@dataclass
+class _Outcome:
+    headers: dict[str, str]
+    response_status: int | None = None
+    response_body: str = ""
+    error: str = ""
+    retry_after: float | None = None
+    latency_ms: int = 0
+    sent: bool = True  # False: not sent at all (the lease ran too short before a sender was free)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300
+
+
+def _tables() -> dict[str, str]:
+    return {"delivery": Delivery._meta.db_table, "event": Event._meta.db_table,
+            "endpoint": WebhookEndpoint._meta.db_table, "attempt": DeliveryAttempt._meta.db_table}
+
+
+# Leases the due, unleased deliveries among %(ids)s (skipping any another worker is leasing right
+# now) and returns each with its event and its endpoint as committed at this moment.
+_LEASE = """
+UPDATE {delivery} d SET leased_until = %(lease)s, attempt_count = d.attempt_count + 1
+  FROM (SELECT id FROM {delivery}
+         WHERE id = ANY(%(ids)s) AND status = 'pending' AND next_attempt_at <= %(now)s
+           AND (leased_until IS NULL OR leased_until < %(now)s)
+         ORDER BY id FOR UPDATE SKIP LOCKED) due,
+       {event} e, {endpoint} w
+ WHERE d.id = due.id AND e.sequence = d.event_id AND w.id = d.endpoint_id
+RETURNING d.id, d.attempt_count, e.id, e.type, e.version, e.sequence, e.created_at, e.data,
+          w.id, w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at
+"""
+
+# Records successful attempts: the attempts, the deliveries succeeded, their endpoints not failing.
+_SUCCEEDED = """
+WITH done (id, endpoint_id, url, headers, status, body, latency) AS (
+  SELECT * FROM unnest(%(ids)s::bigint[], %(endpoints)s::text[], %(urls)s::text[], %(headers)s::jsonb[],
+                       %(statuses)s::int[], %(bodies)s::text[], %(latencies)s::int[])),
+attempts AS (
+  INSERT INTO {attempt} (delivery_id, attempted_at, url, request_headers, response_status, response_body,
+                         latency_ms, error)
+  SELECT id, %(now)s, url, headers, status, body, latency, '' FROM done),
+recovered AS (
+  UPDATE {endpoint} SET failing_since = NULL
+   WHERE id IN (SELECT endpoint_id FROM done) AND failing_since IS NOT NULL)
+UPDATE {delivery} d SET status = 'succeeded', completed_at = %(now)s, leased_until = NULL, next_attempt_at = NULL,
+                        last_status_code = done.status, last_error = ''
+  FROM done WHERE d.id = done.id
+"""
+
+# Gives back a lease that was never used (no request went out), as if it had not been taken.
+_RELEASE = """
+UPDATE {delivery} SET leased_until = NULL, attempt_count = attempt_count - 1
+ WHERE id = %(id)s AND leased_until = %(lease)s
+"""
+
+# A ciphertext always decrypts to the same secret, so clear texts are kept by ciphertext: a rotated
+# secret is a new ciphertext, used from its first lease on.
+_clear_text = lru_cache(maxsize=1024)(crypto.decrypt)
+
+
+def _lease(delivery_ids: list[int], now: datetime) -> list[_Leased]:
+    lease = now + timedelta(seconds=_lease_seconds())
+    with connection.cursor() as cursor:
+        cursor.execute(_LEASE.format(**_tables()), {"ids": list(delivery_ids), "now": now, "lease": lease})
+        rows = cursor.fetchall()
+    leased = []
+    for (delivery_id, attempt_count, event_id, event_type, version, sequence, created_at, data,
+         endpoint_id, url, enabled, secret, previous_secret, previous_expires_at) in rows:
+        secrets_ = [_clear_text(secret)]
+        if previous_secret and previous_expires_at and previous_expires_at > now:
+            secrets_.append(_clear_text(previous_secret))
+        event = Event(sequence=sequence, id=event_id, type=event_type, version=version, created_at=created_at,
+                      data=json.loads(data) if isinstance(data, str) else data)
+        leased.append(_Leased(delivery_id, attempt_count, lease, event, endpoint_id, url, enabled, secrets_))
+    return sorted(leased, key=lambda d: d.delivery_id)
+
+
+def _sign(delivery: _Leased) -> tuple[dict[str, str], bytes]:
     body = json.dumps(delivery.event.payload(), ensure_ascii=False, separators=(",", ":")).encode()
-    timestamp = int(time.time())
-    live_secrets = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
-        live_secrets.append(endpoint.previous_secret)
     headers = {
         "content-type": "application/json",
         "user-agent": "OSDM-Webhooks/1.0",
-        **signing.headers(secrets_=live_secrets, msg_id=delivery.event.id, timestamp=timestamp, body=body),
+        **signing.headers(secrets_=delivery.secrets, msg_id=delivery.event.id, timestamp=int(time.time()),
+                          body=body),
     }
+    return headers, body
+
+
+def _send(url: str, headers: dict[str, str], body: bytes, *, timeout: float, start_by: float) -> _Outcome:
+    """One POST (any thread; no database). Not sent if it could not start by `start_by` (monotonic):
+    the lease must outlast the request."""
+    if time.monotonic() > start_by:
+        return _Outcome(headers, sent=False)
+    outcome = _Outcome(headers)
     started = time.monotonic()
-    response_status, response_body, error, retry_after = None, "", "", None
     try:
-        target = safety.resolve(endpoint.url)
+        target = safety.resolve(url)
         extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
         request = _http().build_request("POST", target.url, content=body,
                                         headers={**headers, "host": target.host_header},
-                                        timeout=settings.OSDM_WEBHOOKS_TIMEOUT, extensions=extensions)
+                                        timeout=timeout, extensions=extensions)
         response = _http().send(request, stream=True)
         try:
-            response_status = response.status_code
+            outcome.response_status = response.status_code
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= RESPONSE_BODY_CAP:
                     break
-            response_body = b"".join(chunks)[:RESPONSE_BODY_CAP].decode("utf-8", "replace")
-            retry_after = _retry_after(response.headers.get("retry-after"))
+            outcome.response_body = b"".join(chunks)[:RESPONSE_BODY_CAP].decode("utf-8", "replace")
+            outcome.retry_after = _retry_after(response.headers.get("retry-after"))
         finally:
             response.close()
     except safety.UnsafeURL as exc:
-        error = f"{exc.code}: {exc}"
+        outcome.error = f"{exc.code}: {exc}"
     except httpx.TimeoutException:
-        error = f"timeout after {settings.OSDM_WEBHOOKS_TIMEOUT}s"
+        outcome.error = f"timeout after {timeout}s"
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    latency_ms = int((time.monotonic() - started) * 1000)
+        outcome.error = f"{type(exc).__name__}: {exc}"[:500]
+    outcome.latency_ms = int((time.monotonic() - started) * 1000)
+    return outcome
 
+
+def delivery_attempt(*, delivery_id: int) -> AttemptResult | None:
+    """Make one attempt if the delivery is due and nobody else holds it. Returns None otherwise."""
+    results = deliveries_attempt(delivery_ids=[delivery_id])
+    return results[0] if results else None
+
+
+def deliveries_attempt(*, delivery_ids: list[int]) -> list[AttemptResult]:
+    """One attempt of each delivery among `delivery_ids` that is due and that nobody else holds, the
+    requests concurrently. Returns their results (the others are skipped)."""
+    now = timezone.now()
+    leased_at = time.monotonic()
+    leased = _lease(delivery_ids, now)
+    if not leased:
+        return []
+    timeout = settings.OSDM_WEBHOOKS_TIMEOUT
+    start_by = leased_at + _lease_seconds() - timeout - 0.5
+    results: list[AttemptResult] = []
+    jobs: dict[Future, _Leased] = {}
+    for delivery in leased:
+        if not delivery.enabled:
+            results.append(_finish(_row(delivery), status=Delivery.Status.FAILED, error="endpoint disabled"))
+            continue
+        headers, body = _sign(delivery)
+        if len(leased) == 1:  # no thread hand-off for a batch of one
+            results += _record({delivery: _send(delivery.url, headers, body, timeout=timeout, start_by=start_by)})
+            return results
+        jobs[_senders().submit(_send, delivery.url, headers, body, timeout=timeout, start_by=start_by)] = delivery
+    pending = set(jobs)
+    while pending:
+        # Record what has arrived so far together, while the slower requests are still out.
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        results += _record({jobs[f]: f.result() for f in sorted(done, key=lambda f: jobs[f].delivery_id)})
+    return results
+
+
+def _row(delivery: _Leased) -> Delivery:
+    return Delivery(pk=delivery.delivery_id, attempt_count=delivery.attempt_count, endpoint_id=delivery.endpoint_id,
+                    event_id=delivery.event.sequence)
+
+
+def _record(outcomes: dict[_Leased, _Outcome]) -> list[AttemptResult]:
+    """Write down the attempts just made: the successes in one statement, the rest one by one."""
+    successes = [(d, o) for d, o in outcomes.items() if o.sent and o.succeeded]
+    results = []
+    if successes:
+        with connection.cursor() as cursor:
+            cursor.execute(_SUCCEEDED.format(**_tables()), {
+                "now": timezone.now(),
+                "ids": [d.delivery_id for d, _ in successes], "endpoints": [d.endpoint_id for d, _ in successes],
+                "urls": [d.url for d, _ in successes],
+                "headers": [json.dumps(_loggable(o.headers)) for _, o in successes],
+                "statuses": [o.response_status for _, o in successes], "bodies": [o.response_body for _, o in successes],
+                "latencies": [o.latency_ms for _, o in successes]})
+        results += [AttemptResult(d.delivery_id, Delivery.Status.SUCCEEDED, o.response_status, None)
+                    for d, o in successes]
+    released = []
+    for delivery, outcome in outcomes.items():
+        if not outcome.sent:
+            with connection.cursor() as cursor:
+                cursor.execute(_RELEASE.format(**_tables()), {"id": delivery.delivery_id,
+                                                              "lease": delivery.leased_until})
+            released.append(delivery.delivery_id)
+        elif not outcome.succeeded:
+            results.append(_record_failure(delivery, outcome))
+    if released:
+        schema = connection.schema_name
+        transaction.on_commit(lambda: deliveries_dispatch(released, schema=schema))
+    return results
+
+
+def _record_failure(leased: _Leased, outcome: _Outcome) -> AttemptResult:
+    delivery = _row(leased)
+    delivery.endpoint = WebhookEndpoint.objects.get(pk=leased.endpoint_id)
     DeliveryAttempt.objects.create(
-        delivery=delivery, url=endpoint.url, request_headers=_loggable(headers), response_status=response_status,
-        response_body=response_body, latency_ms=latency_ms, error=error)
-    if response_status is not None and 200 <= response_status < 300:
-        return _finish(delivery, status=Delivery.Status.SUCCEEDED, response_status=response_status)
-    if response_status == 410:
-        endpoint_disable(endpoint=endpoint, reason="gone")
+        delivery=delivery, url=leased.url, request_headers=_loggable(outcome.headers),
+        response_status=outcome.response_status, response_body=outcome.response_body,
+        latency_ms=outcome.latency_ms, error=outcome.error)
+    if outcome.response_status == 410:
+        endpoint_disable(endpoint=delivery.endpoint, reason="gone")
         return _finish(delivery, status=Delivery.Status.FAILED, response_status=410,
                        error="410 Gone: endpoint disabled")
-    return _failure(delivery, response_status=response_status, error=error or f"HTTP {response_status}",
-                    retry_after=retry_after)
+    return _failure(delivery, response_status=outcome.response_status,
+                    error=outcome.error or f"HTTP {outcome.response_status}", retry_after=outcome.retry_after)
 
 
 def _loggable(headers: dict[str, str]) -> dict[str, str]:
