@@ -8,6 +8,7 @@ An attempt leases its delivery first, so two workers never send the same attempt
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -15,11 +16,12 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -66,13 +68,64 @@ def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[Webh
         deliveries = Delivery.objects.bulk_create(
             [Delivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints])
         if deliveries:
-            ids, schema = [d.pk for d in deliveries], connection.schema_name
-            transaction.on_commit(lambda: deliveries_dispatch(ids, schema=schema))
+            _ring_on_commit(connection.schema_name)
     return event
 
 
+# New deliveries ring a doorbell after commit: one `deliveries_drain` task is queued per marketplace
+# unless one is already queued and not started yet (a Redis key, deleted by the drain as it starts,
+# before it looks for due deliveries). Under load a drain finds many deliveries and takes a batch, and
+# one that takes a full batch rings again, so several drains run side by side; when the worker keeps
+# up every commit still gets its own drain at once. Nothing relies on the bell: deliveries are rows,
+# and the sweeper hands out whatever is due and unleased (a lost drain, an expired key, no Redis).
+DOORBELL_SECONDS = 5.0  # a queued drain that has not started by then no longer holds back another
+
+
+def _doorbell(schema: str) -> str:
+    return f"webhooks:drain-queued:{schema}"
+
+
+def _ring_on_commit(schema: str) -> None:
+    """Ring once per transaction, however many events it publishes. A savepoint rolled back takes its
+    callback with it, so a later event registers again."""
+    if any(getattr(callback, "webhooks_doorbell", None) == schema for _, callback, _ in connection.run_on_commit):
+        return
+    callback = partial(deliveries_ring, schema)
+    callback.webhooks_doorbell = schema
+    transaction.on_commit(callback)
+
+
+def deliveries_ring(schema: str) -> None:
+    """Queue a drain of `schema`'s due deliveries unless one is queued already."""
+    from .tasks import deliveries_drain
+
+    with schema_context(schema):
+        key = _doorbell(schema)
+        try:
+            if not cache.add(key, 1, timeout=DOORBELL_SECONDS):
+                return  # the queued drain has not started yet: it will find these deliveries
+        except Exception:  # no Redis for the key: queue one anyway
+            logger.warning("webhook doorbell unavailable; queuing a drain", exc_info=True)
+        try:
+            deliveries_drain.apply_async()
+        except Exception:  # the broker is down; the sweeper will pick these up
+            logger.warning("could not queue a webhook drain in %s; the sweeper will", schema, exc_info=True)
+            with contextlib.suppress(Exception):  # if Redis is down too, the key expires by itself
+                cache.delete(key)  # so the next commit tries again
+
+
+def deliveries_drain() -> list[AttemptResult]:
+    """What a rung drain does, in its marketplace's schema: answer the bell (deleting the key first, so
+    a commit from now on rings again), then attempt the longest-due deliveries nobody holds, a batch."""
+    try:
+        cache.delete(_doorbell(connection.schema_name))
+    except Exception:  # the key expires by itself
+        logger.warning("webhook doorbell unavailable", exc_info=True)
+    return deliveries_attempt()
+
+
 def deliveries_dispatch(delivery_ids: list[int], *, schema: str) -> None:
-    """Queue one task per DISPATCH_BATCH deliveries, to run in `schema` (the schema a task is published
+    """Queue these deliveries (the sweeper's, redeliveries): one task per DISPATCH_BATCH deliveries, to run in `schema` (the schema a task is published
     from is the one it runs in). A broker outage loses nothing: the sweeper finds the deliveries still
     pending."""
     from .tasks import deliveries_send
@@ -167,14 +220,14 @@ def _tables() -> dict[str, str]:
             "endpoint": WebhookEndpoint._meta.db_table, "attempt": DeliveryAttempt._meta.db_table}
 
 
-# Leases the due, unleased deliveries among %(ids)s (skipping any another worker is leasing right
-# now) and returns each with its event and its endpoint as committed at this moment.
+# Leases due, unleased deliveries (skipping any another worker is leasing right now): those among
+# %(ids)s, or the longest-due %(limit)s. Returns each with its event and its endpoint as committed now.
 _LEASE = """
 UPDATE {delivery} d SET leased_until = %(lease)s, attempt_count = d.attempt_count + 1
   FROM (SELECT id FROM {delivery}
-         WHERE id = ANY(%(ids)s) AND status = 'pending' AND next_attempt_at <= %(now)s
+         WHERE {which} status = 'pending' AND next_attempt_at <= %(now)s
            AND (leased_until IS NULL OR leased_until < %(now)s)
-         ORDER BY id FOR UPDATE SKIP LOCKED) due,
+         ORDER BY {order} LIMIT %(limit)s FOR UPDATE SKIP LOCKED) due,
        {event} e, {endpoint} w
  WHERE d.id = due.id AND e.sequence = d.event_id AND w.id = d.endpoint_id
 RETURNING d.id, d.attempt_count, e.id, e.type, e.version, e.sequence, e.created_at, e.data,
@@ -209,10 +262,16 @@ UPDATE {delivery} SET leased_until = NULL, attempt_count = attempt_count - 1
 _clear_text = lru_cache(maxsize=1024)(crypto.decrypt)
 
 
-def _lease(delivery_ids: list[int], now: datetime) -> list[_Leased]:
+def _lease(delivery_ids: list[int] | None, now: datetime) -> list[_Leased]:
     lease = now + timedelta(seconds=_lease_seconds())
+    if delivery_ids is None:
+        sql = _LEASE.format(which="", order="next_attempt_at", **_tables())
+        params = {"limit": DISPATCH_BATCH}
+    else:
+        sql = _LEASE.format(which="id = ANY(%(ids)s) AND", order="id", **_tables())
+        params = {"ids": list(delivery_ids), "limit": len(delivery_ids)}
     with connection.cursor() as cursor:
-        cursor.execute(_LEASE.format(**_tables()), {"ids": list(delivery_ids), "now": now, "lease": lease})
+        cursor.execute(sql, {**params, "now": now, "lease": lease})
         rows = cursor.fetchall()
     leased = []
     for (delivery_id, attempt_count, event_id, event_type, version, sequence, created_at, data,
@@ -279,14 +338,18 @@ def delivery_attempt(*, delivery_id: int) -> AttemptResult | None:
     return results[0] if results else None
 
 
-def deliveries_attempt(*, delivery_ids: list[int]) -> list[AttemptResult]:
-    """One attempt of each delivery among `delivery_ids` that is due and that nobody else holds, the
-    requests concurrently. Returns their results (the others are skipped)."""
+def deliveries_attempt(*, delivery_ids: list[int] | None = None) -> list[AttemptResult]:
+    """One attempt of each delivery among `delivery_ids` (by default: the DISPATCH_BATCH longest due)
+    that is due and that nobody else holds, the requests concurrently. Returns their results (the
+    others are skipped)."""
     now = timezone.now()
     leased_at = time.monotonic()
     leased = _lease(delivery_ids, now)
     if not leased:
         return []
+    if delivery_ids is None and len(leased) == DISPATCH_BATCH:  # there may be more: another drain helps
+        schema = connection.schema_name
+        transaction.on_commit(lambda: deliveries_ring(schema))
     timeout = settings.OSDM_WEBHOOKS_TIMEOUT
     start_by = leased_at + _lease_seconds() - timeout - 0.5
     results: list[AttemptResult] = []

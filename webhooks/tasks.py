@@ -1,5 +1,5 @@
-"""Delivery tasks. `deliveries_send` (a batch) and `delivery_send` (one, for retries) run in the
-schema they were queued from (tenant-schemas-celery); the sweeper and the purge run from beat in the
+"""Delivery tasks. `deliveries_drain` (rung after commits), `deliveries_send` (given deliveries: the
+sweeper's, redeliveries) and `delivery_send` (one, a retry) run in the schema they were queued from (tenant-schemas-celery); the sweeper and the purge run from beat in the
 public schema and visit every marketplace."""
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ class SchemaTask(TenantTask):
     @classmethod
     def get_tenant_for_schema(cls, schema_name):
         return FakeTenant(schema_name=schema_name)
+
+
+@shared_task(name="webhooks.deliveries_drain", base=SchemaTask, acks_late=True, ignore_result=True)
+def deliveries_drain() -> int:
+    return len(services.deliveries_drain())
 
 
 @shared_task(name="webhooks.deliveries_send", base=SchemaTask, acks_late=True, ignore_result=True)
