@@ -201,3 +201,45 @@ def test_a_batch_of_events_in_one_transaction_is_delivered_once_each(celery_work
             assert sum(n for e, n, _ in attempts.values() if e == endpoint["id"]) == count
         finally:
             flaky.delete()
+
+
+def test_a_410_disables_the_endpoint_from_the_worker(celery_worker, hook, api, gamma, receiver):
+    endpoint, path = hook
+    receiver.script(path, [(410, {}, 0)])
+    _sign_up(api, gamma)
+    receiver.wait(path)
+    with tenant_run(gamma.tenant):
+        wait_for(lambda: not WebhookEndpoint.objects.get(pk=endpoint["id"]).enabled)
+        assert WebhookEndpoint.objects.get(pk=endpoint["id"]).disabled_reason == "gone"
+        assert _delivery(gamma, endpoint["id"]).status == "failed"
+        from webhooks.models import Event
+
+        assert Event.objects.filter(type="webhook_endpoint.disabled", data__id=endpoint["id"]).exists()
+
+
+def test_a_lost_drain_delays_deliveries_but_the_sweeper_sends_them(celery_worker, hook, api, gamma, receiver):
+    """The doorbell says a drain is queued, but none is (lost with a node, say): commits do not queue
+    another until the key expires, and the sweeper delivers what is due meanwhile."""
+    from django.core.cache import cache
+
+    from webhooks import services
+
+    endpoint, path = hook
+    with tenant_run(gamma.tenant):
+        cache.set(services._doorbell(gamma.tenant.schema_name), 1, timeout=60)
+    try:
+        email = _sign_up(api, gamma)
+        with tenant_run(gamma.tenant):
+            wait_for(lambda: Delivery.objects.filter(endpoint_id=endpoint["id"]).exists())
+        assert receiver.received(path) == []
+
+        def delivered():
+            sweep.delay()
+            return len(receiver.received(path)) >= 1
+
+        wait_for(delivered, timeout=30, interval=1.0)
+        (got,) = receiver.received(path)
+        assert Webhook(endpoint["secret"]).verify(got.body, got.headers)["data"]["email"] == email
+    finally:
+        with tenant_run(gamma.tenant):
+            cache.delete(services._doorbell(gamma.tenant.schema_name))
