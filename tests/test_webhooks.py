@@ -149,6 +149,20 @@ def test_a_batch_attempt_records_each_delivery_by_its_own_outcome(receiver, alph
     assert receiver.received(off) == receiver.received(busy) == []
 
 
+def test_a_batch_sends_to_one_endpoint_over_a_few_connections_at_most(receiver, alpha, settings):
+    settings.OSDM_WEBHOOKS_TIMEOUT = 1.0  # the lease leaves 1.5 s to start every request of the batch
+    path = receiver.path()
+    receiver.script(path, [(200, {}, 0.05)] * 12)
+    with tenant_run(alpha.tenant):
+        endpoint = _endpoint(receiver, path)
+        events = [services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": str(i)})
+                  for i in range(12)]
+        results = services.deliveries_attempt(delivery_ids=[e.deliveries.get().pk for e in events])
+    assert [r.status for r in results] == ["succeeded"] * 12
+    assert {r.headers["webhook-id"] for r in receiver.received(path)} == {e.id for e in events}
+    assert receiver.most_in_flight(path) <= services.ENDPOINT_LANES
+
+
 def test_a_hanging_receiver_times_out(receiver, alpha, settings):
     settings.OSDM_WEBHOOKS_TIMEOUT = 0.5
     path = receiver.path()

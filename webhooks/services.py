@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -151,6 +152,7 @@ def deliveries_dispatch(delivery_ids: list[int], *, schema: str) -> None:
 # honoured from the next lease on.
 
 DISPATCH_BATCH = 20  # deliveries per task
+ENDPOINT_LANES = 4  # requests in flight to one endpoint from one task: a receiver is not flooded
 _PARALLEL = 128  # requests in flight per process at most (threads are made as needed)
 
 _client: httpx.Client | None = None
@@ -340,34 +342,56 @@ def delivery_attempt(*, delivery_id: int) -> AttemptResult | None:
 
 def deliveries_attempt(*, delivery_ids: list[int] | None = None) -> list[AttemptResult]:
     """One attempt of each delivery among `delivery_ids` (by default: the DISPATCH_BATCH longest due)
-    that is due and that nobody else holds, the requests concurrently. Returns their results (the
-    others are skipped)."""
+    that is due and that nobody else holds, concurrently but at most ENDPOINT_LANES at a time to one
+    endpoint. Returns their results (the others are skipped)."""
     now = timezone.now()
     leased_at = time.monotonic()
     leased = _lease(delivery_ids, now)
-    if not leased:
-        return []
     if delivery_ids is None and len(leased) == DISPATCH_BATCH:  # there may be more: another drain helps
         schema = connection.schema_name
         transaction.on_commit(lambda: deliveries_ring(schema))
-    timeout = settings.OSDM_WEBHOOKS_TIMEOUT
-    start_by = leased_at + _lease_seconds() - timeout - 0.5
-    results: list[AttemptResult] = []
-    jobs: dict[Future, _Leased] = {}
+    results = [_finish(_row(d), status=Delivery.Status.FAILED, error="endpoint disabled")
+               for d in leased if not d.enabled]
+    queues: dict[str, deque[_Leased]] = defaultdict(deque)
     for delivery in leased:
-        if not delivery.enabled:
-            results.append(_finish(_row(delivery), status=Delivery.Status.FAILED, error="endpoint disabled"))
-            continue
+        if delivery.enabled:
+            queues[delivery.endpoint_id].append(delivery)
+    timeout = settings.OSDM_WEBHOOKS_TIMEOUT
+    # A request must start early in the lease, so that the lease outlasts it and its recording; one
+    # that could not (its endpoint's lanes were busy) is handed back unsent.
+    start_by = leased_at + (_lease_seconds() - timeout) / 2
+
+    def send(delivery: _Leased) -> _Outcome:
         headers, body = _sign(delivery)
-        if len(leased) == 1:  # no thread hand-off for a batch of one
-            results += _record({delivery: _send(delivery.url, headers, body, timeout=timeout, start_by=start_by)})
-            return results
-        jobs[_senders().submit(_send, delivery.url, headers, body, timeout=timeout, start_by=start_by)] = delivery
-    pending = set(jobs)
+        return _send(delivery.url, headers, body, timeout=timeout, start_by=start_by)
+
+    if sum(map(len, queues.values())) == 1:  # no thread hand-off for a batch of one
+        (queue,) = queues.values()
+        return results + _record({queue[0]: send(queue[0])})
+    jobs: dict[Future, _Leased] = {}
+    in_flight: Counter[str] = Counter()
+
+    def start_more() -> set[Future]:
+        started = set()
+        for endpoint_id, queue in queues.items():
+            while queue and in_flight[endpoint_id] < ENDPOINT_LANES:
+                delivery = queue.popleft()
+                future = _senders().submit(send, delivery)
+                jobs[future] = delivery
+                started.add(future)
+                in_flight[endpoint_id] += 1
+        return started
+
+    pending = start_more()
     while pending:
         # Record what has arrived so far together, while the slower requests are still out.
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        results += _record({jobs[f]: f.result() for f in sorted(done, key=lambda f: jobs[f].delivery_id)})
+        finished = sorted((jobs[f] for f in done), key=lambda d: d.delivery_id)
+        outcomes = {jobs[f]: f.result() for f in done}
+        for delivery in finished:
+            in_flight[delivery.endpoint_id] -= 1
+        pending |= start_more()
+        results += _record({d: outcomes[d] for d in finished})
     return results
 
 
