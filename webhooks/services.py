@@ -24,7 +24,8 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
@@ -423,7 +424,10 @@ def _record(outcomes: dict[_Leased, _Outcome]) -> list[AttemptResult]:
                                                               "lease": delivery.leased_until})
             released.append(delivery.delivery_id)
         elif not outcome.succeeded:
-            results.append(_record_failure(delivery, outcome))
+            try:
+                results.append(_record_failure(delivery, outcome))
+            except Exception:  # the rest of the batch is still recorded; this lease runs out and it is retried
+                logger.exception("could not record the failed attempt of delivery %s", delivery.delivery_id)
     if released:
         schema = connection.schema_name
         transaction.on_commit(lambda: deliveries_dispatch(released, schema=schema))
@@ -480,7 +484,9 @@ def _failure(delivery: Delivery, *, response_status: int | None, error: str, ret
     now = timezone.now()
     endpoint = delivery.endpoint
     with transaction.atomic():
-        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+        # Always an update, so the row stays locked until commit: a success elsewhere clearing
+        # failing_since cannot slip in between it and the read.
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=Coalesce("failing_since", Value(now)))
         endpoint.refresh_from_db(fields=["failing_since", "enabled"])
         if endpoint.enabled and now - endpoint.failing_since >= FAILING_DISABLE_AFTER:
             endpoint_disable(endpoint=endpoint, reason="failing")
