@@ -163,6 +163,20 @@ def test_a_batch_sends_to_one_endpoint_over_a_few_connections_at_most(receiver, 
     assert receiver.most_in_flight(path) <= services.ENDPOINT_LANES
 
 
+def test_a_drain_sends_the_due_deliveries_nobody_holds(receiver, alpha):
+    path = receiver.path()
+    with tenant_run(alpha.tenant):
+        endpoint = _endpoint(receiver, path, event_types=["ping"])
+        due, later, held = (services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": m})
+                            for m in ("due", "later", "held"))
+        Delivery.objects.filter(event=later).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+        Delivery.objects.filter(event=held).update(leased_until=timezone.now() + timedelta(seconds=30))
+        results = services.deliveries_drain()
+        assert [r.delivery_id for r in results] == [due.deliveries.get().pk]
+        assert services.deliveries_drain() == []
+    assert [r.headers["webhook-id"] for r in receiver.received(path)] == [due.id]
+
+
 def test_a_hanging_receiver_times_out(receiver, alpha, settings):
     settings.OSDM_WEBHOOKS_TIMEOUT = 0.5
     path = receiver.path()

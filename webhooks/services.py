@@ -1,8 +1,9 @@
 """Outbound webhooks: publishing events (the outbox), delivering them, and managing endpoints.
 
 Delivery guarantees: at least once, never lost. An event and its deliveries are rows written with
-the change they describe; a Celery task is queued after commit for each delivery, and a sweeper
-re-queues whatever is due and not leased (a lost task, a crashed worker, a retry whose time came).
+the change they describe; after commit a Celery task is queued that sends the marketplace's due
+deliveries (the doorbell below), and a sweeper re-queues whatever is due and not leased (a lost
+task, a crashed worker, a retry whose time came).
 An attempt leases its delivery first, so two workers never send the same attempt twice at once.
 """
 
@@ -127,9 +128,9 @@ def deliveries_drain() -> list[AttemptResult]:
 
 
 def deliveries_dispatch(delivery_ids: list[int], *, schema: str) -> None:
-    """Queue these deliveries (the sweeper's, redeliveries): one task per DISPATCH_BATCH deliveries, to run in `schema` (the schema a task is published
-    from is the one it runs in). A broker outage loses nothing: the sweeper finds the deliveries still
-    pending."""
+    """Queue these deliveries (the sweeper's, redeliveries): one task per DISPATCH_BATCH of them, to run
+    in `schema` (the schema a task is published from is the one it runs in). A broker outage loses
+    nothing: the sweeper finds the deliveries still pending."""
     from .tasks import deliveries_send
 
     with schema_context(schema):
