@@ -1,7 +1,8 @@
 """Webhook delivery: deliveries per second per worker process, and commit-to-receipt latency.
 
 Everything real: events are published with `webhooks.services.event_publish` in committed
-transactions (which queue one `webhooks.delivery_send` task per delivery on commit), a real Celery
+transactions (which ring the delivery doorbell on commit: a `webhooks.deliveries_drain` task unless one
+is queued already; a drain takes up to 20 due deliveries), a real Celery
 worker process (started like the suite's WorkerProcess) delivers them, and a real HTTP receiver on
 127.0.0.1 records each request's arrival time (time.time(), the same clock as the bench's commit
 stamps) and its `webhook-id`, and answers 200 at once.

@@ -2,7 +2,8 @@
 
 Each path is its own mailbox: `receiver.path()` gives a fresh one. Responses are scripted per path
 (`script(path, [(status, headers, delay_seconds), ...])`, default 200); every request is recorded with
-its headers and raw body, and `wait(path, count)` blocks until that many have arrived.
+its headers and raw body, and `wait(path, count)` blocks until that many have arrived;
+`most_in_flight(path)` says how many were being answered at once at most.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class Receiver:
         self._lock = threading.Condition()
         self._scripts: dict[str, list[tuple[int, dict[str, str], float]]] = {}
         self.requests: dict[str, list[Received]] = {}
+        self._in_flight: dict[str, int] = {}
+        self._most_in_flight: dict[str, int] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +41,8 @@ class Receiver:
                 item = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with receiver._lock:
                     receiver.requests.setdefault(self.path, []).append(item)
+                    now = receiver._in_flight[self.path] = receiver._in_flight.get(self.path, 0) + 1
+                    receiver._most_in_flight[self.path] = max(now, receiver._most_in_flight.get(self.path, 0))
                     script = receiver._scripts.get(self.path) or []
                     status, headers, delay = script.pop(0) if script else (200, {}, 0.0)
                     receiver._lock.notify_all()
@@ -54,11 +59,17 @@ class Receiver:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+                finally:
+                    with receiver._lock:
+                        receiver._in_flight[self.path] -= 1
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # a worker sends batches concurrently: room for their connections
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -77,6 +88,11 @@ class Receiver:
     def received(self, path: str) -> list[Received]:
         with self._lock:
             return list(self.requests.get(path, []))
+
+    def most_in_flight(self, path: str) -> int:
+        """The most requests to `path` that were being answered at the same time."""
+        with self._lock:
+            return self._most_in_flight.get(path, 0)
 
     def wait(self, path: str, count: int = 1, timeout: float = 30.0) -> list[Received]:
         deadline = time.monotonic() + timeout

@@ -114,6 +114,69 @@ def test_410_disables_the_endpoint(receiver, alpha):
         assert not later.deliveries.filter(endpoint=endpoint).exists()
 
 
+def test_a_batch_attempt_records_each_delivery_by_its_own_outcome(receiver, alpha):
+    """One task attempts several deliveries at once: each is leased, sent and logged on its own terms."""
+    ok, failing, gone, off, busy = (receiver.path() for _ in range(5))
+    receiver.script(failing, [(500, {"Retry-After": "60"}, 0)])
+    receiver.script(gone, [(410, {}, 0)])
+    with tenant_run(alpha.tenant):
+        endpoints = {path: _endpoint(receiver, path) for path in (ok, failing, gone, off, busy)}
+        event = services.event_publish(event_type="ping", data={"endpoint_id": "we_x", "message": "batch"},
+                                       endpoints=list(endpoints.values()))
+        WebhookEndpoint.objects.filter(pk=endpoints[off].pk).update(enabled=False)
+        deliveries = {path: event.deliveries.get(endpoint=e) for path, e in endpoints.items()}
+        Delivery.objects.filter(pk=deliveries[busy].pk).update(  # another worker holds this one
+            leased_until=timezone.now() + timedelta(seconds=30))
+        results = {r.delivery_id: r for r in services.deliveries_attempt(
+            delivery_ids=[d.pk for d in deliveries.values()])}
+        assert {path: results[d.pk].status for path, d in deliveries.items() if d.pk in results} == {
+            ok: "succeeded", failing: "pending", gone: "failed", off: "failed"}
+        assert results[deliveries[failing].pk].next_attempt_at >= timezone.now() + timedelta(seconds=59)
+        for path, delivery in deliveries.items():
+            delivery.refresh_from_db()
+            assert delivery.attempts.count() == (0 if path in (off, busy) else 1), path
+            assert delivery.attempt_count == (0 if path == busy else 1), path
+        (logged,) = deliveries[ok].attempts.all()
+        assert logged.response_status == 200
+        assert logged.request_headers["webhook-id"] == event.id
+        assert logged.url == receiver.url(ok)
+        assert deliveries[ok].completed_at is not None and deliveries[ok].leased_until is None
+        assert deliveries[failing].last_status_code == 500
+        assert deliveries[off].last_error == "endpoint disabled"
+        assert not WebhookEndpoint.objects.get(pk=endpoints[gone].pk).enabled
+        assert deliveries[busy].status == "pending"
+    _verify(receiver.wait(ok)[0], endpoints[ok].secret)
+    assert receiver.received(off) == receiver.received(busy) == []
+
+
+def test_a_batch_sends_to_one_endpoint_over_a_few_connections_at_most(receiver, alpha, settings):
+    settings.OSDM_WEBHOOKS_TIMEOUT = 1.0  # the lease leaves 1.5 s to start every request of the batch
+    path = receiver.path()
+    receiver.script(path, [(200, {}, 0.05)] * 12)
+    with tenant_run(alpha.tenant):
+        endpoint = _endpoint(receiver, path)
+        events = [services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": str(i)})
+                  for i in range(12)]
+        results = services.deliveries_attempt(delivery_ids=[e.deliveries.get().pk for e in events])
+    assert [r.status for r in results] == ["succeeded"] * 12
+    assert {r.headers["webhook-id"] for r in receiver.received(path)} == {e.id for e in events}
+    assert receiver.most_in_flight(path) <= services.ENDPOINT_LANES
+
+
+def test_a_drain_sends_the_due_deliveries_nobody_holds(receiver, alpha):
+    path = receiver.path()
+    with tenant_run(alpha.tenant):
+        endpoint = _endpoint(receiver, path, event_types=["ping"])
+        due, later, held = (services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": m})
+                            for m in ("due", "later", "held"))
+        Delivery.objects.filter(event=later).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+        Delivery.objects.filter(event=held).update(leased_until=timezone.now() + timedelta(seconds=30))
+        results = services.deliveries_drain()
+        assert [r.delivery_id for r in results] == [due.deliveries.get().pk]
+        assert services.deliveries_drain() == []
+    assert [r.headers["webhook-id"] for r in receiver.received(path)] == [due.id]
+
+
 def test_a_hanging_receiver_times_out(receiver, alpha, settings):
     settings.OSDM_WEBHOOKS_TIMEOUT = 0.5
     path = receiver.path()

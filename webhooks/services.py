@@ -1,31 +1,39 @@
 """Outbound webhooks: publishing events (the outbox), delivering them, and managing endpoints.
 
 Delivery guarantees: at least once, never lost. An event and its deliveries are rows written with
-the change they describe; a Celery task is queued after commit for each delivery, and a sweeper
-re-queues whatever is due and not leased (a lost task, a crashed worker, a retry whose time came).
+the change they describe; after commit a Celery task is queued that sends the marketplace's due
+deliveries (the doorbell below), and a sweeper re-queues whatever is due and not leased (a lost
+task, a crashed worker, a retry whose time came).
 An attempt leases its delivery first, so two workers never send the same attempt twice at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import time
 import uuid
+from collections import Counter, defaultdict, deque
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache, partial
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from osdm.audit.services import Actor, audit_record
+from osdm.core import crypto
 from osdm.core.errors import Conflict, ValidationFailed
 
 from . import catalog, safety, signing
@@ -82,28 +90,94 @@ def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[Webh
         for hook in EVENT_HOOKS:
             hook(event)
         if delivery_ids:
-            schema = connection.schema_name
-            transaction.on_commit(lambda: deliveries_dispatch(list(delivery_ids), schema=schema))
+            _ring_on_commit(connection.schema_name)
     return event
 
 
-def deliveries_dispatch(delivery_ids: list[int], *, schema: str) -> None:
-    """Queue one task per delivery, to run in `schema` (the schema a task is published from is the
-    one it runs in). A broker outage loses nothing: the sweeper finds the deliveries still pending."""
-    from .tasks import delivery_send
+# New deliveries ring a doorbell after commit: one `deliveries_drain` task is queued per marketplace
+# unless one is already queued and not started yet (a Redis key, deleted by the drain as it starts,
+# before it looks for due deliveries). Under load a drain finds many deliveries and takes a batch, and
+# one that takes a full batch rings again, so several drains run side by side; when the worker keeps
+# up every commit still gets its own drain at once. Nothing relies on the bell: deliveries are rows,
+# and the sweeper hands out whatever is due and unleased (a lost drain, an expired key, no Redis).
+DOORBELL_SECONDS = 5.0  # a queued drain that has not started by then no longer holds back another
+
+
+def _doorbell(schema: str) -> str:
+    return f"webhooks:drain-queued:{schema}"
+
+
+def _ring_on_commit(schema: str) -> None:
+    """Ring once per transaction, however many events it publishes. A savepoint rolled back takes its
+    callback with it, so a later event registers again."""
+    if any(getattr(callback, "webhooks_doorbell", None) == schema for _, callback, _ in connection.run_on_commit):
+        return
+    callback = partial(deliveries_ring, schema)
+    callback.webhooks_doorbell = schema
+    transaction.on_commit(callback)
+
+
+def deliveries_ring(schema: str) -> None:
+    """Queue a drain of `schema`'s due deliveries unless one is queued already."""
+    from .tasks import deliveries_drain
 
     with schema_context(schema):
-        for delivery_id in delivery_ids:
+        key = _doorbell(schema)
+        try:
+            if not cache.add(key, 1, timeout=DOORBELL_SECONDS):
+                return  # the queued drain has not started yet: it will find these deliveries
+        except Exception:  # no Redis for the key: queue one anyway
+            logger.warning("webhook doorbell unavailable; queuing a drain", exc_info=True)
+        try:
+            deliveries_drain.apply_async()
+        except Exception:  # the broker is down; the sweeper will pick these up
+            logger.warning("could not queue a webhook drain in %s; the sweeper will", schema, exc_info=True)
+            with contextlib.suppress(Exception):  # if Redis is down too, the key expires by itself
+                cache.delete(key)  # so the next commit tries again
+
+
+def deliveries_drain() -> list[AttemptResult]:
+    """What a rung drain does, in its marketplace's schema: answer the bell (deleting the key first, so
+    a commit from now on rings again), then attempt the longest-due deliveries nobody holds, a batch."""
+    try:
+        cache.delete(_doorbell(connection.schema_name))
+    except Exception:  # the key expires by itself
+        logger.warning("webhook doorbell unavailable", exc_info=True)
+    return deliveries_attempt()
+
+
+def deliveries_dispatch(delivery_ids: list[int], *, schema: str) -> None:
+    """Queue these deliveries (the sweeper's, redeliveries): one task per DISPATCH_BATCH of them, to run
+    in `schema` (the schema a task is published from is the one it runs in). A broker outage loses
+    nothing: the sweeper finds the deliveries still pending."""
+    from .tasks import deliveries_send
+
+    with schema_context(schema):
+        for first in range(0, len(delivery_ids), DISPATCH_BATCH):
+            batch = list(delivery_ids[first:first + DISPATCH_BATCH])
             try:
-                delivery_send.apply_async((delivery_id,))
+                deliveries_send.apply_async((batch,))
             except Exception:  # the broker is down; the sweeper will pick these up
-                logger.warning("could not queue delivery %s; the sweeper will retry", delivery_id, exc_info=True)
+                logger.warning("could not queue deliveries %s; the sweeper will retry", batch, exc_info=True)
                 return
 
 
 # --- delivering --------------------------------------------------------------------------------
+#
+# A worker task attempts a batch of deliveries (`deliveries_attempt`): ONE statement leases every
+# due, unleased delivery of the batch and returns what is needed to send it (the event, and the
+# endpoint as it is at that moment: URL, enabled, secrets), the requests go out concurrently, and
+# the successes are recorded (their attempts, their deliveries, the endpoints' failing_since) in one
+# more statement. Failures take the slower ORM path: they are rare, and they retry, disable and tell.
+# Endpoints are read at every lease, never cached, so a disabled, edited or rotated endpoint is
+# honoured from the next lease on.
+
+DISPATCH_BATCH = 20  # deliveries per task
+ENDPOINT_LANES = 4  # requests in flight to one endpoint from one task: a receiver is not flooded
+_PARALLEL = 128  # requests in flight per process at most (threads are made as needed)
 
 _client: httpx.Client | None = None
+_pool: ThreadPoolExecutor | None = None
 
 
 def _http() -> httpx.Client:
@@ -114,6 +188,13 @@ def _http() -> httpx.Client:
         _client = httpx.Client(follow_redirects=False, trust_env=False,
                                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
     return _client
+
+
+def _senders() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_PARALLEL, thread_name_prefix="webhook-send")
+    return _pool
 
 
 @dataclass(frozen=True)
@@ -128,74 +209,264 @@ def _lease_seconds() -> float:
     return max(settings.OSDM_WEBHOOKS_LEASE_SECONDS, settings.OSDM_WEBHOOKS_TIMEOUT + 1)
 
 
-def delivery_attempt(*, delivery_id: int) -> AttemptResult | None:
-    """Make one attempt if the delivery is due and nobody else holds it. Returns None otherwise."""
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = (Delivery.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("event", "endpoint")
-                    .filter(pk=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-                    .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now)).first())
-        if delivery is None:
-            return None
-        delivery.leased_until = now + timedelta(seconds=_lease_seconds())
-        delivery.attempt_count += 1
-        delivery.save(update_fields=["leased_until", "attempt_count"])
+@dataclass(eq=False)
+class _Leased:
+    """A delivery this worker holds the lease of, with what its attempt needs."""
 
-    endpoint = delivery.endpoint
-    if not endpoint.enabled:
-        return _finish(delivery, status=Delivery.Status.FAILED, error="endpoint disabled")
+    delivery_id: int
+    attempt_count: int
+    leased_until: datetime  # our lease: a release matches on it
+    event: Event
+    endpoint_id: str
+    url: str
+    enabled: bool
+    secrets: list[str]  # the live signing secrets, clear text
 
+
+@dataclass
+class _Outcome:
+    headers: dict[str, str]
+    response_status: int | None = None
+    response_body: str = ""
+    error: str = ""
+    retry_after: float | None = None
+    latency_ms: int = 0
+    sent: bool = True  # False: not sent at all (the lease ran too short before a sender was free)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300
+
+
+def _tables() -> dict[str, str]:
+    return {"delivery": Delivery._meta.db_table, "event": Event._meta.db_table,
+            "endpoint": WebhookEndpoint._meta.db_table, "attempt": DeliveryAttempt._meta.db_table}
+
+
+# Leases due, unleased deliveries (skipping any another worker is leasing right now): those among
+# %(ids)s, or the longest-due %(limit)s. Returns each with its event and its endpoint as committed now.
+_LEASE = """
+UPDATE {delivery} d SET leased_until = %(lease)s, attempt_count = d.attempt_count + 1
+  FROM (SELECT id FROM {delivery}
+         WHERE {which} status = 'pending' AND next_attempt_at <= %(now)s
+           AND (leased_until IS NULL OR leased_until < %(now)s)
+         ORDER BY {order} LIMIT %(limit)s FOR UPDATE SKIP LOCKED) due,
+       {event} e, {endpoint} w
+ WHERE d.id = due.id AND e.sequence = d.event_id AND w.id = d.endpoint_id
+RETURNING d.id, d.attempt_count, e.id, e.type, e.version, e.sequence, e.created_at, e.data,
+          w.id, w.url, w.enabled, w.secret, w.previous_secret, w.previous_secret_expires_at
+"""
+
+# Records successful attempts: the attempts, the deliveries succeeded, their endpoints not failing.
+_SUCCEEDED = """
+WITH done (id, endpoint_id, url, headers, status, body, latency) AS (
+  SELECT * FROM unnest(%(ids)s::bigint[], %(endpoints)s::text[], %(urls)s::text[], %(headers)s::jsonb[],
+                       %(statuses)s::int[], %(bodies)s::text[], %(latencies)s::int[])),
+attempts AS (
+  INSERT INTO {attempt} (delivery_id, attempted_at, url, request_headers, response_status, response_body,
+                         latency_ms, error)
+  SELECT id, %(now)s, url, headers, status, body, latency, '' FROM done),
+recovered AS (
+  UPDATE {endpoint} SET failing_since = NULL
+   WHERE id IN (SELECT endpoint_id FROM done) AND failing_since IS NOT NULL)
+UPDATE {delivery} d SET status = 'succeeded', completed_at = %(now)s, leased_until = NULL, next_attempt_at = NULL,
+                        last_status_code = done.status, last_error = ''
+  FROM done WHERE d.id = done.id
+"""
+
+# Gives back a lease that was never used (no request went out), as if it had not been taken.
+_RELEASE = """
+UPDATE {delivery} SET leased_until = NULL, attempt_count = attempt_count - 1
+ WHERE id = %(id)s AND leased_until = %(lease)s
+"""
+
+# A ciphertext always decrypts to the same secret, so clear texts are kept by ciphertext: a rotated
+# secret is a new ciphertext, used from its first lease on.
+_clear_text = lru_cache(maxsize=1024)(crypto.decrypt)
+
+
+def _lease(delivery_ids: list[int] | None, now: datetime) -> list[_Leased]:
+    lease = now + timedelta(seconds=_lease_seconds())
+    if delivery_ids is None:
+        sql = _LEASE.format(which="", order="next_attempt_at", **_tables())
+        params = {"limit": DISPATCH_BATCH}
+    else:
+        sql = _LEASE.format(which="id = ANY(%(ids)s) AND", order="id", **_tables())
+        params = {"ids": list(delivery_ids), "limit": len(delivery_ids)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {**params, "now": now, "lease": lease})
+        rows = cursor.fetchall()
+    leased = []
+    for (delivery_id, attempt_count, event_id, event_type, version, sequence, created_at, data,
+         endpoint_id, url, enabled, secret, previous_secret, previous_expires_at) in rows:
+        secrets_ = [_clear_text(secret)]
+        if previous_secret and previous_expires_at and previous_expires_at > now:
+            secrets_.append(_clear_text(previous_secret))
+        event = Event(sequence=sequence, id=event_id, type=event_type, version=version, created_at=created_at,
+                      data=json.loads(data) if isinstance(data, str) else data)
+        leased.append(_Leased(delivery_id, attempt_count, lease, event, endpoint_id, url, enabled, secrets_))
+    return sorted(leased, key=lambda d: d.delivery_id)
+
+
+def _sign(delivery: _Leased) -> tuple[dict[str, str], bytes]:
     body = json.dumps(delivery.event.payload(), ensure_ascii=False, separators=(",", ":")).encode()
-    timestamp = int(time.time())
-    live_secrets = [endpoint.secret]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
-        live_secrets.append(endpoint.previous_secret)
     headers = {
         "content-type": "application/json",
         "user-agent": "OSDM-Webhooks/1.0",
-        **signing.headers(secrets_=live_secrets, msg_id=delivery.event.id, timestamp=timestamp, body=body),
+        **signing.headers(secrets_=delivery.secrets, msg_id=delivery.event.id, timestamp=int(time.time()),
+                          body=body),
     }
+    return headers, body
+
+
+def _send(url: str, headers: dict[str, str], body: bytes, *, timeout: float, start_by: float) -> _Outcome:
+    """One POST (any thread; no database). Not sent if it could not start by `start_by` (monotonic):
+    the lease must outlast the request."""
+    if time.monotonic() > start_by:
+        return _Outcome(headers, sent=False)
+    outcome = _Outcome(headers)
     started = time.monotonic()
-    response_status, response_body, error, retry_after = None, "", "", None
     try:
-        target = safety.resolve(endpoint.url)
+        target = safety.resolve(url)
         extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else {}
         request = _http().build_request("POST", target.url, content=body,
                                         headers={**headers, "host": target.host_header},
-                                        timeout=settings.OSDM_WEBHOOKS_TIMEOUT, extensions=extensions)
+                                        timeout=timeout, extensions=extensions)
         response = _http().send(request, stream=True)
         try:
-            response_status = response.status_code
+            outcome.response_status = response.status_code
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size >= RESPONSE_BODY_CAP:
                     break
-            response_body = b"".join(chunks)[:RESPONSE_BODY_CAP].decode("utf-8", "replace")
-            retry_after = _retry_after(response.headers.get("retry-after"))
+            outcome.response_body = b"".join(chunks)[:RESPONSE_BODY_CAP].decode("utf-8", "replace")
+            outcome.retry_after = _retry_after(response.headers.get("retry-after"))
         finally:
             response.close()
     except safety.UnsafeURL as exc:
-        error = f"{exc.code}: {exc}"
+        outcome.error = f"{exc.code}: {exc}"
     except httpx.TimeoutException:
-        error = f"timeout after {settings.OSDM_WEBHOOKS_TIMEOUT}s"
+        outcome.error = f"timeout after {timeout}s"
     except httpx.HTTPError as exc:
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    latency_ms = int((time.monotonic() - started) * 1000)
+        outcome.error = f"{type(exc).__name__}: {exc}"[:500]
+    outcome.latency_ms = int((time.monotonic() - started) * 1000)
+    return outcome
 
+
+def delivery_attempt(*, delivery_id: int) -> AttemptResult | None:
+    """Make one attempt if the delivery is due and nobody else holds it. Returns None otherwise."""
+    results = deliveries_attempt(delivery_ids=[delivery_id])
+    return results[0] if results else None
+
+
+def deliveries_attempt(*, delivery_ids: list[int] | None = None) -> list[AttemptResult]:
+    """One attempt of each delivery among `delivery_ids` (by default: the DISPATCH_BATCH longest due)
+    that is due and that nobody else holds, concurrently but at most ENDPOINT_LANES at a time to one
+    endpoint. Returns their results (the others are skipped)."""
+    now = timezone.now()
+    leased_at = time.monotonic()
+    leased = _lease(delivery_ids, now)
+    if delivery_ids is None and len(leased) == DISPATCH_BATCH:  # there may be more: another drain helps
+        schema = connection.schema_name
+        transaction.on_commit(lambda: deliveries_ring(schema))
+    results = [_finish(_row(d), status=Delivery.Status.FAILED, error="endpoint disabled")
+               for d in leased if not d.enabled]
+    queues: dict[str, deque[_Leased]] = defaultdict(deque)
+    for delivery in leased:
+        if delivery.enabled:
+            queues[delivery.endpoint_id].append(delivery)
+    timeout = settings.OSDM_WEBHOOKS_TIMEOUT
+    # A request must start early in the lease, so that the lease outlasts it and its recording; one
+    # that could not (its endpoint's lanes were busy) is handed back unsent.
+    start_by = leased_at + (_lease_seconds() - timeout) / 2
+
+    def send(delivery: _Leased) -> _Outcome:
+        headers, body = _sign(delivery)
+        return _send(delivery.url, headers, body, timeout=timeout, start_by=start_by)
+
+    if sum(map(len, queues.values())) == 1:  # no thread hand-off for a batch of one
+        (queue,) = queues.values()
+        return results + _record({queue[0]: send(queue[0])})
+    jobs: dict[Future, _Leased] = {}
+    in_flight: Counter[str] = Counter()
+
+    def start_more() -> set[Future]:
+        started = set()
+        for endpoint_id, queue in queues.items():
+            while queue and in_flight[endpoint_id] < ENDPOINT_LANES:
+                delivery = queue.popleft()
+                future = _senders().submit(send, delivery)
+                jobs[future] = delivery
+                started.add(future)
+                in_flight[endpoint_id] += 1
+        return started
+
+    pending = start_more()
+    while pending:
+        # Record what has arrived so far together, while the slower requests are still out.
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        finished = sorted((jobs[f] for f in done), key=lambda d: d.delivery_id)
+        outcomes = {jobs[f]: f.result() for f in done}
+        for delivery in finished:
+            in_flight[delivery.endpoint_id] -= 1
+        pending |= start_more()
+        results += _record({d: outcomes[d] for d in finished})
+    return results
+
+
+def _row(delivery: _Leased) -> Delivery:
+    return Delivery(pk=delivery.delivery_id, attempt_count=delivery.attempt_count, endpoint_id=delivery.endpoint_id,
+                    event_id=delivery.event.sequence)
+
+
+def _record(outcomes: dict[_Leased, _Outcome]) -> list[AttemptResult]:
+    """Write down the attempts just made: the successes in one statement, the rest one by one."""
+    successes = [(d, o) for d, o in outcomes.items() if o.sent and o.succeeded]
+    results = []
+    if successes:
+        with connection.cursor() as cursor:
+            cursor.execute(_SUCCEEDED.format(**_tables()), {
+                "now": timezone.now(),
+                "ids": [d.delivery_id for d, _ in successes], "endpoints": [d.endpoint_id for d, _ in successes],
+                "urls": [d.url for d, _ in successes],
+                "headers": [json.dumps(_loggable(o.headers)) for _, o in successes],
+                "statuses": [o.response_status for _, o in successes], "bodies": [o.response_body for _, o in successes],
+                "latencies": [o.latency_ms for _, o in successes]})
+        results += [AttemptResult(d.delivery_id, Delivery.Status.SUCCEEDED, o.response_status, None)
+                    for d, o in successes]
+    released = []
+    for delivery, outcome in outcomes.items():
+        if not outcome.sent:
+            with connection.cursor() as cursor:
+                cursor.execute(_RELEASE.format(**_tables()), {"id": delivery.delivery_id,
+                                                              "lease": delivery.leased_until})
+            released.append(delivery.delivery_id)
+        elif not outcome.succeeded:
+            try:
+                results.append(_record_failure(delivery, outcome))
+            except Exception:  # the rest of the batch is still recorded; this lease runs out and it is retried
+                logger.exception("could not record the failed attempt of delivery %s", delivery.delivery_id)
+    if released:
+        schema = connection.schema_name
+        transaction.on_commit(lambda: deliveries_dispatch(released, schema=schema))
+    return results
+
+
+def _record_failure(leased: _Leased, outcome: _Outcome) -> AttemptResult:
+    delivery = _row(leased)
+    delivery.endpoint = WebhookEndpoint.objects.get(pk=leased.endpoint_id)
     DeliveryAttempt.objects.create(
-        delivery=delivery, url=endpoint.url, request_headers=_loggable(headers), response_status=response_status,
-        response_body=response_body, latency_ms=latency_ms, error=error)
-    if response_status is not None and 200 <= response_status < 300:
-        return _finish(delivery, status=Delivery.Status.SUCCEEDED, response_status=response_status)
-    if response_status == 410:
-        endpoint_disable(endpoint=endpoint, reason="gone")
+        delivery=delivery, url=leased.url, request_headers=_loggable(outcome.headers),
+        response_status=outcome.response_status, response_body=outcome.response_body,
+        latency_ms=outcome.latency_ms, error=outcome.error)
+    if outcome.response_status == 410:
+        endpoint_disable(endpoint=delivery.endpoint, reason="gone")
         return _finish(delivery, status=Delivery.Status.FAILED, response_status=410,
                        error="410 Gone: endpoint disabled")
-    return _failure(delivery, response_status=response_status, error=error or f"HTTP {response_status}",
-                    retry_after=retry_after)
+    return _failure(delivery, response_status=outcome.response_status,
+                    error=outcome.error or f"HTTP {outcome.response_status}", retry_after=outcome.retry_after)
 
 
 def _loggable(headers: dict[str, str]) -> dict[str, str]:
@@ -233,7 +504,9 @@ def _failure(delivery: Delivery, *, response_status: int | None, error: str, ret
     now = timezone.now()
     endpoint = delivery.endpoint
     with transaction.atomic():
-        WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+        # Always an update, so the row stays locked until commit: a success elsewhere clearing
+        # failing_since cannot slip in between it and the read.
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=Coalesce("failing_since", Value(now)))
         endpoint.refresh_from_db(fields=["failing_since", "enabled"])
         if endpoint.enabled and now - endpoint.failing_since >= FAILING_DISABLE_AFTER:
             endpoint_disable(endpoint=endpoint, reason="failing")
