@@ -291,7 +291,7 @@ def cmd_run() -> int:
             env=env, cwd=ROOT))
         procs.append(subprocess.Popen(
             [str(VENV_BIN / "celery"), "-A", "osdm", "worker", "--beat", "-l", "info",
-             "--concurrency", "2", "--schedule", str(STATE / "celerybeat-schedule")],
+             "--pool", "threads", "--concurrency", "16", "--schedule", str(STATE / "celerybeat-schedule")],
             env=env, cwd=ROOT))
         print(f"\nOSDM is running: platform API http://{base}:{port}/platform/v1/ , "
               f"demo marketplace http://demo.{base}:{port}/api/v1/docs/  (Ctrl-C stops everything)\n",
