@@ -7,9 +7,11 @@ tenant's API answers 403 `tenant_suspended`. No header, token or parameter can p
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import set_urlconf
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
@@ -32,7 +34,33 @@ class _PublicTenant:
 PUBLIC = _PublicTenant()
 
 
+# Host → marketplace, for OSDM_TENANT_CACHE_SECONDS (0: off). Every request used to spend three
+# statements (switch to public, read the tenant, switch back) before its view ran. A change made
+# through the ORM (`save`, `delete`; suspension, settings, domains) clears this process's cache at
+# once and again when its transaction commits; other processes see it within the TTL.
+_hosts: dict[str, tuple[float, Tenant]] = {}
+
+
+def hosts_forget(**_kwargs) -> None:
+    _hosts.clear()
+    transaction.on_commit(_hosts.clear)
+
+
 def resolve_host(host: str) -> Tenant | _PublicTenant | None:
+    ttl = settings.OSDM_TENANT_CACHE_SECONDS
+    if ttl > 0:
+        cached = _hosts.get(host)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+    tenant = _lookup_host(host)
+    if ttl > 0 and isinstance(tenant, Tenant):
+        if len(_hosts) > 10_000:  # custom domains are unbounded in principle: never grow without bound
+            _hosts.clear()
+        _hosts[host] = (time.monotonic() + ttl, tenant)
+    return tenant
+
+
+def _lookup_host(host: str) -> Tenant | _PublicTenant | None:
     base = settings.OSDM_BASE_DOMAIN
     if host == base:
         return PUBLIC

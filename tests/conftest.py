@@ -83,9 +83,14 @@ def _clear_run_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache_and_schema():
-    """Throttle counters and cached values belong to one test; every test starts in public."""
+    """Throttle counters and cached values belong to one test (the process's host → marketplace
+    cache too: a test's rolled-back changes must not outlive it); every test starts in public."""
+    from tenants.middleware import _hosts
+
     _clear_run_cache()
+    _hosts.clear()
     yield
+    _hosts.clear()
     connection.set_schema_to_public()
 
 

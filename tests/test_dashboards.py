@@ -282,7 +282,9 @@ def test_the_overview_from_pre_aggregates_equals_the_orders_on_random_data(api, 
         assert services.dashboards_fold(tz_name="Asia/Riyadh") > 0
         assert not OrderLog.objects.exists()
     check(riyadh, "folded")
-    Tenant.objects.filter(pk=alpha.tenant.pk).update(timezone="America/St_Johns")
+    tenant = Tenant.objects.get(pk=alpha.tenant.pk)
+    tenant.timezone = "America/St_Johns"
+    tenant.save(update_fields=["timezone"])  # as the platform API does (and forgets the cached host)
     check(st_johns, "time zone changed")
     assert sum(n >= 5 for n in seen) > len(seen) / 3  # most windows have a full top five to rank
 

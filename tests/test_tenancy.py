@@ -81,3 +81,27 @@ def test_suspended_tenant_answers_403_until_activated(api, alpha, platform):
                  "tenant_suspended")
     assert platform.post(f"/platform/v1/tenants/{alpha.tenant.slug}/activate").json()["status"] == "active"
     assert client.get("/api/v1/users/").status_code == 200
+
+
+def test_the_host_cache_serves_repeat_requests_and_forgets_a_suspension_at_once(api, alpha, platform, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.middleware import _hosts
+
+    settings.OSDM_TENANT_CACHE_SECONDS = 60
+    shop = api(alpha)
+    assert shop.get("/api/v1/marketplace").status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert shop.get("/api/v1/marketplace").status_code == 200
+    assert not any("tenants_tenant" in q["sql"] for q in captured.captured_queries)  # served from the cache
+    assert platform.post(f"/platform/v1/tenants/{alpha.tenant.slug}/suspend", {"reason": "audit"}).status_code == 200
+    assert_error(shop.get("/api/v1/marketplace"), 403, "tenant_suspended")  # forgotten on save, not after 60 s
+    assert platform.post(f"/platform/v1/tenants/{alpha.tenant.slug}/activate").status_code == 200
+    assert shop.get("/api/v1/marketplace").status_code == 200
+    settings.OSDM_TENANT_CACHE_SECONDS = 0
+    _hosts.clear()
+    with CaptureQueriesContext(connection) as captured:
+        assert shop.get("/api/v1/marketplace").status_code == 200
+    assert any("tenants_tenant" in q["sql"] for q in captured.captured_queries)  # 0: off
+    assert not _hosts

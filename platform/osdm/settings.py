@@ -108,6 +108,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 GET_EXECUTOR_FUNCTION = "tenants.migration.get_executor"
 OSDM_TEMPLATE_SCHEMA = "tenant_template"
 OSDM_SPARE_POOL_SIZE = env_int("OSDM_SPARE_POOL_SIZE", 2)
+# Seconds a process keeps a host → marketplace lookup (tenants.middleware); 0 turns it off.
+OSDM_TENANT_CACHE_SECONDS = env_int("OSDM_TENANT_CACHE_SECONDS", 5)
 
 MIDDLEWARE = [
     "osdm.core.middleware.RequestIdMiddleware",

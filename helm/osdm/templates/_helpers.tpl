@@ -63,6 +63,7 @@ OSDM_ALLOW_ANY_HOST: {{ ternary "1" "0" $v.allowAnyHost | quote }}
 OSDM_BEHIND_TLS_PROXY: {{ ternary "1" "0" $v.behindTlsProxy | quote }}
 OSDM_LOG_LEVEL: {{ $v.logLevel | toString | quote }}
 OSDM_SPARE_POOL_SIZE: {{ $v.tenants.sparePoolSize | toString | quote }}
+OSDM_TENANT_CACHE_SECONDS: {{ $v.tenants.hostCacheSeconds | toString | quote }}
 OSDM_STORAGE: {{ $v.storage.backend | quote }}
 {{- if eq $v.storage.backend "s3" }}
 OSDM_S3_BUCKET: {{ required "storage.s3.bucket is required with storage.backend=s3" $v.storage.s3.bucket | quote }}
