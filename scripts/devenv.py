@@ -7,7 +7,7 @@ A server left running by another `make run` is reused, never stopped from here.
 
     python scripts/devenv.py run            services, migrations, demo tenant, API server, worker
     python scripts/devenv.py test [ARGS]    services, then pytest ARGS
-    python scripts/devenv.py bench [NAMES]  services, then each bench/*.py (or only NAMES), see bench/
+    python scripts/devenv.py bench [NAMES] [--OPTIONS]  services, then each bench/*.py (or only NAMES)
     python scripts/devenv.py env            services (left running), then their URLs as shell exports
     python scripts/devenv.py stop           stop the embedded services
 """
@@ -283,8 +283,11 @@ def cmd_test(args: list[str]) -> int:
 
 
 def cmd_bench(args: list[str]) -> int:
-    """Run the benchmarks: every bench/*.py (helpers starting with `_` excluded), or those named."""
+    """Run the benchmarks: every bench/*.py (helpers starting with `_` excluded), or those named;
+    arguments from the first one starting with `-` on go to each script (`bench search --requests 50`)."""
     scripts = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
+    first_option = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
+    args, options = args[:first_option], args[first_option:]
     if args:
         wanted = {Path(a).stem for a in args}
         unknown = wanted - {p.stem for p in scripts}
@@ -300,7 +303,7 @@ def cmd_bench(args: list[str]) -> int:
     try:
         for script in scripts:
             print(f"\n=== {script.relative_to(ROOT)} ===", flush=True)
-            code = subprocess.run([sys.executable, str(script)], env=env, cwd=ROOT).returncode
+            code = subprocess.run([sys.executable, str(script), *options], env=env, cwd=ROOT).returncode
             failed = failed or code
         return failed
     finally:
