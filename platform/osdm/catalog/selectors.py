@@ -14,11 +14,9 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, F, FloatField, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
 
 from osdm.core.errors import NotFound
 
@@ -112,11 +110,6 @@ def _filtered(params: SearchParams) -> QuerySet[Listing] | None:
     return qs
 
 
-def _sql(qs: QuerySet) -> tuple[str, tuple]:
-    """Django's compiled SQL of a query (values stay parameters), without the model's default order."""
-    return qs.order_by().query.sql_with_params()
-
-
 def _facets_sql(source: str, edges: list[int]) -> str:
     """One row of JSON: [market, category_id, bucket, count, grouped market, grouped category] per
     group of one GROUPING SETS pass over `source` (a relation with market, category_id, price)."""
@@ -166,16 +159,27 @@ def _cached_facets(key: str) -> tuple[dict | None, str]:
 
 
 # The page's columns: what a summary shows, not the long and derived ones.
-_SUMMARY_FIELDS = tuple(f.attname for f in Listing._meta.concrete_fields if f.attname not in {
+_SUMMARY_COLUMNS = ", ".join(f'l."{f.column}"' for f in Listing._meta.concrete_fields if f.attname not in {
     "description", "license_text", "requirements", "search_vector", "search_text"})
-_PAGE_COLUMNS = ", ".join(f'l."{Listing._meta.get_field(name).column}"' for name in _SUMMARY_FIELDS)
-RATING_AVG_SQL = "CASE WHEN l.rating_count = 0 THEN 0.0 ELSE l.rating_sum * 1.0 / l.rating_count END"
+_RATING_AVG = "CASE WHEN l.rating_count = 0 THEN 0.0 ELSE l.rating_sum * 1.0 / l.rating_count END"
+# What the matching set carries: enough to order it and to count facets, not the listings themselves.
+_MATCH_COLUMNS = ("l.id, l.market, l.category_id, l.price, l.published_at, "
+                  f"{_RATING_AVG} AS rating_avg, l.rating_count, l.sales_count")
+# The query parsed as Arabic and as English (both parameters are the normalised text).
+_TSQUERY = "(websearch_to_tsquery('arabic'::regconfig, %s) || websearch_to_tsquery('english'::regconfig, %s))"
+# The facets ride on one row of the page only (any one: the subquery runs once either way), not
+# repeated, and parsed, on every row.
+_ONCE = "CASE WHEN row_number() OVER () = 1 THEN "
 FACETS_VERSION_KEY = "catalog:facets:version"
 # A backstop only: every change of a listing or category replaces the version the entries are tied to.
 FACETS_CACHE_SECONDS = 60
-# What the matching set carries: enough to order it and to count facets, not the listings themselves.
-_MATCH_FIELDS = ("id", "market", "category_id", "price", "published_at", "rating_avg", "rating_count",
-                 "sales_count", "relevance")
+
+
+def _where(qs: QuerySet[Listing]) -> tuple[str, list]:
+    """The WHERE clause Django compiles for the filters, over the table aliased `l`."""
+    compiler = qs.query.get_compiler(connection=connection)
+    sql, params = compiler.compile(qs.query.where)
+    return sql.replace(f'"{Listing._meta.db_table}".', "l."), list(params)
 
 
 @dataclass
@@ -197,58 +201,55 @@ def listing_search(params: SearchParams, *, offset: int = 0, limit: int = 20, ex
     base = _filtered(params)
     if base is None:
         return SearchPage([], False, _facets([], edges))
+    where, where_params = _where(base)
     text = normalize(params.q)
     ordering = params.ordering if params.ordering in ORDERINGS else "relevance"
     if ordering == "relevance" and not text:
         ordering = "newest"
     order = ORDERINGS[ordering]
-    ranked = ordering == "relevance"
     version = key = None
+    # Built from Django's compiled WHERE (its values stay parameters), fixed SQL, integer bucket edges.
     if text:
-        query = (SearchQuery(text, config="arabic", search_type="websearch")
-                 | SearchQuery(text, config="english", search_type="websearch"))
-        full_text = base.filter(search_vector=query).annotate(
-            relevance=Coalesce(SearchRank(F("search_vector"), query), 0.0) if ranked else Value(0.0))
-        fuzzy = base
-        for word in [w for w in text.split() if len(w) >= 2][:8] or [text]:
-            fuzzy = fuzzy.filter(search_text__trigram_word_similar=word)
-        fuzzy = fuzzy.annotate(
-            relevance=Coalesce(TrigramWordSimilarity(text, "search_text"), 0.0) if ranked else Value(0.0))
-        full_text_sql, full_text_params = _sql(full_text.values(*_MATCH_FIELDS))
-        fuzzy_sql, fuzzy_params = _sql(fuzzy.values(*_MATCH_FIELDS))
+        ranked = ordering == "relevance"
+        words = [w for w in text.split() if len(w) >= 2][:8] or [text]
+        full_text = (f"SELECT {_MATCH_COLUMNS}, "  # noqa: S608
+                     f"{f'COALESCE(ts_rank(l.search_vector, {_TSQUERY}), 0.0)' if ranked else '0.0'} AS relevance "
+                     f"FROM {Listing._meta.db_table} l WHERE {where} AND l.search_vector @@ {_TSQUERY}")
+        full_text_params = [*([text, text] if ranked else []), *where_params, text, text]
+        fuzzy = (f"SELECT {_MATCH_COLUMNS}, "  # noqa: S608
+                 f"{'COALESCE(word_similarity(%s, l.search_text), 0.0)' if ranked else '0.0'} AS relevance "
+                 f"FROM {Listing._meta.db_table} l WHERE {where}"
+                 + " AND l.search_text %%> %s" * len(words))
+        fuzzy_params = [*([text] if ranked else []), *where_params, *words]
         # `fuzzy` runs only when `full_text` is empty: the NOT EXISTS is a one-time gate on its scan.
-        sql = (f"WITH full_text AS MATERIALIZED ({full_text_sql}), "  # noqa: S608
-               f"fuzzy AS MATERIALIZED (SELECT * FROM ({fuzzy_sql}) f WHERE NOT EXISTS (SELECT FROM full_text)), "
-               "matches AS MATERIALIZED (SELECT * FROM full_text UNION ALL SELECT * FROM fuzzy), "
-               f"page AS (SELECT id, relevance FROM matches ORDER BY {order} LIMIT %s OFFSET %s) "
-               f"SELECT * FROM (SELECT {_PAGE_COLUMNS}, {RATING_AVG_SQL} AS rating_avg, page.relevance, "
-               f"({_facets_sql('matches', edges)}) AS facet_rows FROM page JOIN catalog_listing l ON l.id = page.id) r "
-               f"ORDER BY {order}")
-        sql_params = [*full_text_params, *fuzzy_params, limit + 1, offset]
-        facets_only = (f"WITH full_text AS MATERIALIZED ({full_text_sql}), "  # noqa: S608
-                       f"fuzzy AS MATERIALIZED (SELECT * FROM ({fuzzy_sql}) f "
-                       "WHERE NOT EXISTS (SELECT FROM full_text)), "
-                       "matches AS (SELECT * FROM full_text UNION ALL SELECT * FROM fuzzy) "
-                       + _facets_sql("matches", edges))
-        facets_only_params = [*full_text_params, *fuzzy_params]
+        matches = (f"WITH full_text AS MATERIALIZED ({full_text}), "  # noqa: S608
+                   f"fuzzy AS MATERIALIZED (SELECT * FROM ({fuzzy}) f WHERE NOT EXISTS (SELECT FROM full_text)), "
+                   "matches AS MATERIALIZED (SELECT * FROM full_text UNION ALL SELECT * FROM fuzzy) ")
+        matches_params = [*full_text_params, *fuzzy_params]
+        sql = (f"{matches}, page AS (SELECT id, relevance FROM matches ORDER BY {order} LIMIT %s OFFSET %s) "  # noqa: S608
+               f"SELECT * FROM (SELECT {_SUMMARY_COLUMNS}, {_RATING_AVG} AS rating_avg, page.relevance, "
+               f"{_ONCE}({_facets_sql('matches', edges)}) END AS facet_rows "
+               f"FROM page JOIN {Listing._meta.db_table} l ON l.id = page.id) r ORDER BY {order}")
+        sql_params = [*matches_params, limit + 1, offset]
+        facets_only, facets_only_params = matches + _facets_sql("matches", edges), matches_params
         facets = None
     else:
         key = _facets_key(params, exponent)
         facets, version = _cached_facets(key)
-        rows_sql, rows_params = _sql(base.annotate(relevance=Value(0.0)).values(*_MATCH_FIELDS))
-        facets_only = _facets_sql(f"({rows_sql}) m", edges)
-        facets_only_params = list(rows_params)
+        facets_only = _facets_sql(f"(SELECT l.market, l.category_id, l.price FROM {Listing._meta.db_table} l "  # noqa: S608
+                                  f"WHERE {where}) m", edges)
+        facets_only_params = where_params
         # The page straight from the table, in the asked order (an index can serve it), and the facets
         # of the whole filtered set beside it when they are not cached.
-        page_sql, page_params = _sql(base.annotate(relevance=Value(0.0)).only(*_SUMMARY_FIELDS))
-        facet_column = f"({facets_only})" if facets is None else "NULL::json"
-        sql = (f"SELECT *, {facet_column} AS facet_rows FROM ({page_sql}) r "  # noqa: S608
-               f"ORDER BY {order} LIMIT %s OFFSET %s")
-        sql_params = [*(facets_only_params if facets is None else []), *page_params, limit + 1, offset]
+        facet_column = f"{_ONCE}({facets_only}) END" if facets is None else "NULL::json"
+        sql = (f"SELECT *, {facet_column} AS facet_rows FROM ("  # noqa: S608
+               f"SELECT {_SUMMARY_COLUMNS}, {_RATING_AVG} AS rating_avg, 0.0 AS relevance "
+               f"FROM {Listing._meta.db_table} l WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s) r ORDER BY {order}")
+        sql_params = [*(facets_only_params if facets is None else []), *where_params, limit + 1, offset]
     page = list(Listing.objects.raw(sql, sql_params))
     if facets is None:
         if page:
-            rows = page[0].facet_rows
+            rows = next(row.facet_rows for row in page if row.facet_rows is not None)
         elif offset == 0:
             rows = []  # nothing matches at all
         else:  # a cursor past the end: the page is empty, the facets are not

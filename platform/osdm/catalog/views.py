@@ -153,7 +153,7 @@ class ListingListCreateView(APIView):
         return Response({
             "next": link(offset + limit) if found.more else None,
             "previous": link(max(offset - limit, 0)) if offset else None,
-            "results": ListingSummarySerializer(found.listings, many=True).data,
+            "results": ListingSummarySerializer.render_many(found.listings),
             "facets": found.facets,
         })
 
