@@ -194,8 +194,8 @@ def listing_search(params: SearchParams, *, offset: int = 0, limit: int = 20, ex
     in one statement: the matching set is computed once and both the page and the facets read it.
 
     With text, full text (indexed, both languages) decides; only when it matches nothing within the
-    filters does the trigram match run (every query word similar to a word of the title or tags), in
-    the same statement. Without text, the page comes straight from the table in the asked order and the
+    filters does the trigram match run (every query word similar to a word of the title or tags), in a
+    second statement. Without text, the page comes straight from the table in the asked order and the
     facets of the filters are cached until the catalogue changes (`_cached_facets`)."""
     edges = [b * 10 ** exponent for b in PRICE_BUCKETS_MAJOR]
     base = _filtered(params)
@@ -207,58 +207,69 @@ def listing_search(params: SearchParams, *, offset: int = 0, limit: int = 20, ex
     if ordering == "relevance" and not text:
         ordering = "newest"
     order = ORDERINGS[ordering]
-    version = key = None
     # Built from Django's compiled WHERE (its values stay parameters), fixed SQL, integer bucket edges.
-    if text:
-        ranked = ordering == "relevance"
-        words = [w for w in text.split() if len(w) >= 2][:8] or [text]
-        full_text = (f"SELECT {_MATCH_COLUMNS}, "  # noqa: S608
-                     f"{f'COALESCE(ts_rank(l.search_vector, {_TSQUERY}), 0.0)' if ranked else '0.0'} AS relevance "
-                     f"FROM {Listing._meta.db_table} l WHERE {where} AND l.search_vector @@ {_TSQUERY}")
-        full_text_params = [*([text, text] if ranked else []), *where_params, text, text]
-        fuzzy = (f"SELECT {_MATCH_COLUMNS}, "  # noqa: S608
-                 f"{'COALESCE(word_similarity(%s, l.search_text), 0.0)' if ranked else '0.0'} AS relevance "
-                 f"FROM {Listing._meta.db_table} l WHERE {where}"
-                 + " AND l.search_text %%> %s" * len(words))
-        fuzzy_params = [*([text] if ranked else []), *where_params, *words]
-        # `fuzzy` runs only when `full_text` is empty: the NOT EXISTS is a one-time gate on its scan.
-        matches = (f"WITH full_text AS MATERIALIZED ({full_text}), "  # noqa: S608
-                   f"fuzzy AS MATERIALIZED (SELECT * FROM ({fuzzy}) f WHERE NOT EXISTS (SELECT FROM full_text)), "
-                   "matches AS MATERIALIZED (SELECT * FROM full_text UNION ALL SELECT * FROM fuzzy) ")
-        matches_params = [*full_text_params, *fuzzy_params]
+    if not text:
+        return _browse(params, where, where_params, order=order, offset=offset, limit=limit, edges=edges,
+                       exponent=exponent)
+    ranked = ordering == "relevance"
+    words = [w for w in text.split() if len(w) >= 2][:8] or [text]
+    full_text = (f"SELECT {_MATCH_COLUMNS}, "  # noqa: S608
+                 f"{f'COALESCE(ts_rank(l.search_vector, {_TSQUERY}), 0.0)' if ranked else '0.0'} AS relevance "
+                 f"FROM {Listing._meta.db_table} l WHERE {where} AND l.search_vector @@ {_TSQUERY}")
+    fuzzy = (f"SELECT {_MATCH_COLUMNS}, "  # noqa: S608
+             f"{'COALESCE(word_similarity(%s, l.search_text), 0.0)' if ranked else '0.0'} AS relevance "
+             f"FROM {Listing._meta.db_table} l WHERE {where}" + " AND l.search_text %%> %s" * len(words))
+    # The trigram match only when full text finds nothing: a statement of its own, because merely
+    # planning it costs milliseconds (pg_trgm estimates `%>` by computing similarities over the
+    # column's statistics), which every search would pay if both were in one statement.
+    strategies = ((full_text, [*([text, text] if ranked else []), *where_params, text, text]),
+                  (fuzzy, [*([text] if ranked else []), *where_params, *words]))
+    for matches_sql, matches_params in strategies:
+        matches = f"WITH matches AS MATERIALIZED ({matches_sql}) "
         sql = (f"{matches}, page AS (SELECT id, relevance FROM matches ORDER BY {order} LIMIT %s OFFSET %s) "  # noqa: S608
                f"SELECT * FROM (SELECT {_SUMMARY_COLUMNS}, {_RATING_AVG} AS rating_avg, page.relevance, "
                f"{_ONCE}({_facets_sql('matches', edges)}) END AS facet_rows "
                f"FROM page JOIN {Listing._meta.db_table} l ON l.id = page.id) r ORDER BY {order}")
-        sql_params = [*matches_params, limit + 1, offset]
-        facets_only, facets_only_params = matches + _facets_sql("matches", edges), matches_params
-        facets = None
+        page = list(Listing.objects.raw(sql, [*matches_params, limit + 1, offset]))
+        if page:
+            rows = next(row.facet_rows for row in page if row.facet_rows is not None)
+            break
+        if offset:  # an empty page past the end of a set that may not be empty
+            rows = _fetch_facets(matches + _facets_sql("matches", edges), matches_params)
+            if rows:
+                break
     else:
-        key = _facets_key(params, exponent)
-        facets, version = _cached_facets(key)
-        facets_only = _facets_sql(f"(SELECT l.market, l.category_id, l.price FROM {Listing._meta.db_table} l "  # noqa: S608
-                                  f"WHERE {where}) m", edges)
-        facets_only_params = where_params
-        # The page straight from the table, in the asked order (an index can serve it), and the facets
-        # of the whole filtered set beside it when they are not cached.
-        facet_column = f"{_ONCE}({facets_only}) END" if facets is None else "NULL::json"
-        sql = (f"SELECT *, {facet_column} AS facet_rows FROM ("  # noqa: S608
-               f"SELECT {_SUMMARY_COLUMNS}, {_RATING_AVG} AS rating_avg, 0.0 AS relevance "
-               f"FROM {Listing._meta.db_table} l WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s) r ORDER BY {order}")
-        sql_params = [*(facets_only_params if facets is None else []), *where_params, limit + 1, offset]
-    page = list(Listing.objects.raw(sql, sql_params))
+        rows = []  # nothing matches at all
+    return SearchPage(page[:limit], len(page) > limit, _facets(rows, edges))
+
+
+def _fetch_facets(sql: str, params: list) -> list | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _browse(params: SearchParams, where: str, where_params: list, *, order: str, offset: int, limit: int,
+            edges: list[int], exponent: int) -> SearchPage:
+    """A search without text: the page straight from the table in the asked order (an index can
+    serve it), and the facets of the whole filtered set beside it unless they are cached."""
+    key = _facets_key(params, exponent)
+    facets, version = _cached_facets(key)
+    facets_sql = _facets_sql(f"(SELECT l.market, l.category_id, l.price FROM {Listing._meta.db_table} l "  # noqa: S608
+                             f"WHERE {where}) m", edges)
+    facet_column = f"{_ONCE}({facets_sql}) END" if facets is None else "NULL::json"
+    sql = (f"SELECT *, {facet_column} AS facet_rows FROM ("  # noqa: S608
+           f"SELECT {_SUMMARY_COLUMNS}, {_RATING_AVG} AS rating_avg, 0.0 AS relevance "
+           f"FROM {Listing._meta.db_table} l WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s) r ORDER BY {order}")
+    page = list(Listing.objects.raw(sql, [*(where_params if facets is None else []), *where_params, limit + 1,
+                                          offset]))
     if facets is None:
         if page:
             rows = next(row.facet_rows for row in page if row.facet_rows is not None)
-        elif offset == 0:
-            rows = []  # nothing matches at all
-        else:  # a cursor past the end: the page is empty, the facets are not
-            with connection.cursor() as cursor:
-                cursor.execute(facets_only, facets_only_params)
-                rows = cursor.fetchone()[0]
+        else:  # nothing matches, or a cursor past the end
+            rows = _fetch_facets(facets_sql, where_params) if offset else []
         facets = _facets(rows, edges)
-        if key is not None:
-            cache.set(key, (version, facets), timeout=FACETS_CACHE_SECONDS)
+        cache.set(key, (version, facets), timeout=FACETS_CACHE_SECONDS)
     return SearchPage(page[:limit], len(page) > limit, facets)
 
 
