@@ -699,8 +699,9 @@ def run(args) -> None:
     print(_support.table(["case", "param sets", "requests", "median", "p95", "max", "SQL statements/request",
                           "matches (median)", "matches (max)"], rows))
     print("Statements counted with CaptureQueriesContext on one request per parameter set: the tenant lookup, "
-          "the category lookup (category filter only), the search statement (page and facets), and any "
-          "`SET search_path` (none while the connection already has the tenant's path).")
+          "the category lookup (category filter only), the search statement (page and facets; a second one, the "
+          "trigram match, when full text finds nothing), and any `SET search_path` (none while the "
+          "connection already has the tenant's path).")
 
     # --- the SQL alone of the target case ---------------------------------------------------------
     search_ms = []
