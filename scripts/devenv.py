@@ -330,10 +330,9 @@ def cmd_test(args: list[str]) -> int:
 
 
 def cmd_bench(args: list[str]) -> int:
-    """Run the benchmarks: every bench/*.py (helpers starting with `_` excluded), or those named."""
+    """Run the benchmarks: every bench/*.py (helpers starting with `_` excluded), or those named;
+    arguments from the first one starting with `-` on go to each script (`bench search --requests 50`)."""
     scripts = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_"))
-    # `bench webhooks --pools threads:32`: the first argument starting with `-` and all after it go
-    # to the scripts.
     first_option = next((i for i, a in enumerate(args) if a.startswith("-")), len(args))
     args, options = args[:first_option], args[first_option:]
     if args:

@@ -86,7 +86,8 @@ class TenantHostMiddleware:
             host = request.get_host().split(":")[0].lower().rstrip(".")
         except DisallowedHost:
             return json_error(404, "unknown_host", _("No marketplace is served at this host."))
-        tenant = resolve_host(host)
+        with connection.shared_tables_only():  # no `SET search_path` just for the lookup
+            tenant = resolve_host(host)
         if tenant is None:
             return json_error(404, "unknown_host", _("No marketplace is served at this host."))
         request.tenant = tenant

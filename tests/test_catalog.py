@@ -274,3 +274,67 @@ def test_listing_detail_shows_packages_and_files_but_not_their_content(api, alph
     assert_error(stranger.get(f"/api/v1/files/{detail['files'][0]['id']}/download"), 404, "file_not_found")
     gig = service(seller, alpha)
     assert [p["tier"] for p in api(alpha).get(f"/api/v1/listings/{gig['id']}/").json()["packages"]] == ["basic", "premium"]
+
+
+def _facets(client, query: str) -> dict:
+    page = client.get(f"/api/v1/listings/?{query}&limit=100").json()
+    assert page["facets"]["total"] == len(page["results"]), page["facets"]  # they always agree
+    return page["facets"]
+
+
+def test_cached_facets_of_filtered_searches_follow_every_listing_change(api, alpha, beta, shelf):
+    """Facets of searches without text are cached; every change of a listing shows in the next answer."""
+    seller, _, _ = shelf
+    client, operator = api(alpha), api(alpha, alpha.secret_key)
+    query = "market=services&max_price=20000"
+    before = _facets(client, query)["total"]
+    with CaptureQueriesContext(connection) as ctx:
+        assert _facets(client, query)["total"] == before
+    assert not any("GROUPING SETS" in q["sql"] for q in ctx.captured_queries)  # served from the cache
+    gig = service(seller, alpha, title="Fresh gig",
+                  packages=[{"tier": "basic", "title": "Basic", "price": 15000, "delivery_days": 2}])
+    assert _facets(client, query)["total"] == before + 1
+    path = f"/api/v1/listings/{gig['id']}"
+    seller.post(f"{path}/pause")
+    assert _facets(client, query)["total"] == before
+    seller.post(f"{path}/publish")
+    assert _facets(client, query)["total"] == before + 1
+    seller.patch(f"{path}/", {"packages": [{"tier": "basic", "title": "Basic", "price": 90000, "delivery_days": 2}]})
+    assert _facets(client, query)["total"] == before
+    assert _facets(client, "market=services&min_price=80000")["total"] == 1
+    operator.post(f"{path}/moderate", {"hidden": True, "reason": "Spam"})
+    assert _facets(client, "market=services&min_price=80000")["total"] == 0
+    # Another marketplace never gets these cached counts.
+    assert _facets(api(beta), query)["total"] == 0
+
+
+def test_cached_facets_follow_a_category_moving(api, alpha, shelf):
+    client, operator = api(alpha), api(alpha, alpha.secret_key)
+    design, logos = category(alpha, "services", "graphic-design"), category(alpha, "services", "logo-design")
+    before = _facets(client, f"category={design}")
+    assert {c["id"] for c in before["categories"]} >= {logos}
+    other = category(alpha, "services", "video-animation")
+    assert operator.patch(f"/api/v1/categories/{logos}/", {"parent_id": other}).status_code == 200
+    after = _facets(client, f"category={design}")
+    assert after["total"] == before["total"] - 1 and logos not in {c["id"] for c in after["categories"]}
+    assert logos in {c["id"] for c in _facets(client, f"category={other}")["categories"]}
+
+
+@pytest.mark.parametrize("query", ["q=design", "market=services"])
+def test_a_cursor_past_the_last_result_keeps_the_facets(api, alpha, shelf, query):
+    client = api(alpha)
+    total = _facets(client, query)["total"]
+    assert total > 0
+    past = client.get(f"/api/v1/listings/?{query}&cursor=bzo1MDA").json()  # offset 500
+    assert past["results"] == [] and past["next"] is None and past["facets"]["total"] == total
+
+
+def test_search_results_render_as_the_summary_serializer_does(api, alpha, shelf):
+    """The search page's fast rendering gives exactly what ListingSummarySerializer gives."""
+    from osdm.catalog.serializers import ListingSummarySerializer
+
+    page = api(alpha).get("/api/v1/listings/?limit=100").json()["results"]
+    with tenant_run(alpha.tenant):
+        listings = sorted(Listing.objects.filter(pk__in=[r["id"] for r in page]), key=lambda x: str(x.pk))
+        expected = [dict(r) for r in ListingSummarySerializer(listings, many=True).data]
+    assert sorted(page, key=lambda r: r["id"]) == expected

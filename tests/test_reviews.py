@@ -84,3 +84,13 @@ def test_aggregates_stay_exact_through_reply_and_hiding(api, alpha):
     assert profile["rating_count"] == 2
     assert profile["rating"] == round(sum(remaining) / 2, 2)
     assert_error(seller.post(f"/api/v1/reviews/{review['id']}/hide", {"reason": "x"}), 403)
+
+
+def test_the_rating_filter_and_its_cached_facets_follow_new_reviews(api, alpha):
+    seller, buyer, order = _completed(api, alpha)
+    query = f"/api/v1/listings/?seller={seller.user_id}&rating=4"
+    assert api(alpha).get(query).json()["facets"]["total"] == 0  # unrated yet, and now cached
+    buyer.post(f"/api/v1/orders/{order['id']}/reviews", {"rating": 5})
+    seller.post(f"/api/v1/orders/{order['id']}/reviews", {"rating": 5})  # both wrote: published
+    page = api(alpha).get(query).json()
+    assert [r["id"] for r in page["results"]] == [order["listing_id"]] and page["facets"]["total"] == 1

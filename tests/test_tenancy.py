@@ -105,3 +105,23 @@ def test_the_host_cache_serves_repeat_requests_and_forgets_a_suspension_at_once(
         assert shop.get("/api/v1/marketplace").status_code == 200
     assert any("tenants_tenant" in q["sql"] for q in captured.captured_queries)  # 0: off
     assert not _hosts
+
+
+def test_one_connection_alternating_marketplaces_reads_each_ones_own_data(api, alpha, beta):
+    """The backend sends `SET search_path` only when the path changes: requests alternating between
+    two marketplaces on one connection still each read only their own schema, and a run of requests
+    for one marketplace sets the path once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    a = register(api(alpha), "alternating@example.com", full_name="Alpha Side")
+    b = register(api(beta), "alternating@example.com", full_name="Beta Side")
+    for _ in range(3):
+        assert api(alpha, a["tokens"]["access"]).get("/api/v1/me").json()["full_name"] == "Alpha Side"
+        assert api(beta, b["tokens"]["access"]).get("/api/v1/me").json()["full_name"] == "Beta Side"
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(3):
+            assert api(alpha, a["tokens"]["access"]).get("/api/v1/me").json()["full_name"] == "Alpha Side"
+    assert sum(q["sql"].startswith("SET search_path") for q in ctx.captured_queries) == 1
+    with tenant_run(alpha.tenant):
+        assert User.objects.get(email="alternating@example.com").full_name == "Alpha Side"

@@ -138,7 +138,7 @@ DATABASE_URL = env("DATABASE_URL")
 if not DATABASE_URL:
     raise ImproperlyConfigured("DATABASE_URL is not set: run through `make run` / `make test`, or export it.")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"]["ENGINE"] = "osdm.core.postgresql_backend"  # django-tenants', fewer SETs
 # Typo tolerance of search: how close a query word must be to a word of a title or tag (pg_trgm's
 # default, 0.6, misses common Arabic plural forms such as شعارات for شعار).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c pg_trgm.word_similarity_threshold=0.5"

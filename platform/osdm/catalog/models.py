@@ -16,6 +16,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F
 
 
 class Market(models.TextChoices):
@@ -52,6 +53,10 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return f"{self.market}/{self.slug}"
+
+
+# What search shows: published and not hidden (the partial indexes of search are over these rows).
+LIVE = models.Q(status="published", hidden=False)
 
 
 class Listing(models.Model):
@@ -134,6 +139,16 @@ class Listing(models.Model):
             # The overview's published listings and their average rating: an index-only scan.
             models.Index(fields=["market"], include=["rating_sum", "rating_count"],
                          condition=models.Q(status="published", hidden=False), name="listing_published_rating_idx"),
+            # Search without text: the newest page straight from an index (with or without a market),
+            # and the facets of market / category and price filters from index-only scans.
+            models.Index(F("published_at").desc(nulls_first=True), F("id").desc(), name="listing_live_newest_idx",
+                         condition=LIVE),
+            models.Index(F("market"), F("published_at").desc(nulls_first=True), F("id").desc(),
+                         name="listing_live_mkt_newest_idx", condition=LIVE),
+            models.Index(fields=["market", "price"], include=["category_id"], name="listing_live_mkt_price_idx",
+                         condition=LIVE),
+            models.Index(fields=["category", "price"], include=["market"], name="listing_live_cat_price_idx",
+                         condition=LIVE),
         ]
 
     def __str__(self) -> str:

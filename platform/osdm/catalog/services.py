@@ -4,6 +4,7 @@ status and moderation, and their search index."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.db.models import Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -120,6 +122,28 @@ def taxonomy_load(*, actor: Actor | None = None) -> int:
 
 
 # --- listings ----------------------------------------------------------------------------------
+
+
+def search_facets_invalidate() -> None:
+    """Retire the cached facets of text-less searches (`selectors._cached_facets`) of the current
+    tenant: now, so this connection never reads stale ones, and again after commit, so an entry
+    computed by another request between the two from data without this change is retired too."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    from .selectors import FACETS_VERSION_KEY
+
+    schema = connection.schema_name
+
+    def bump() -> None:
+        if connection.schema_name == schema:  # cache keys carry the current schema
+            cache.set(FACETS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        else:
+            with schema_context(schema):
+                cache.set(FACETS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
 
 
 def listing_data(listing: Listing) -> dict:

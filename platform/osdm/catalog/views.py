@@ -142,12 +142,8 @@ class ListingListCreateView(APIView):
             ordering=values.get("ordering", "relevance"))
         limit = values.get("limit", 20)
         offset = _decode_offset(values.get("cursor"))
-        results = selectors.listing_search(params)
-        page = list(results[offset:offset + limit + 1])
-        more = len(page) > limit
-        page = page[:limit]
-        tenant = current_tenant()
-        facets = selectors.listing_facets(results, exponent=CURRENCIES.get(tenant.currency, 2))
+        found = selectors.listing_search(params, offset=offset, limit=limit,
+                                         exponent=CURRENCIES.get(current_tenant().currency, 2))
 
         def link(new_offset: int) -> str:
             query = request.query_params.copy()
@@ -155,10 +151,10 @@ class ListingListCreateView(APIView):
             return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
         return Response({
-            "next": link(offset + limit) if more else None,
+            "next": link(offset + limit) if found.more else None,
             "previous": link(max(offset - limit, 0)) if offset else None,
-            "results": ListingSummarySerializer(page, many=True).data,
-            "facets": facets,
+            "results": ListingSummarySerializer.render_many(found.listings),
+            "facets": found.facets,
         })
 
     @extend_schema(operation_id="listings_create", tags=["catalog"], request=ListingInput,

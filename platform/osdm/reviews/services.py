@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from osdm.accounts.models import SellerProfile
 from osdm.audit.services import Actor, audit_record
 from osdm.catalog.models import Listing
+from osdm.catalog.services import search_facets_invalidate
 from osdm.core.errors import Conflict, PermissionDenied, ValidationFailed
 from osdm.orders.models import Order, OrderStatus
 from webhooks.services import event_publish
@@ -31,6 +32,7 @@ def _recount(*, listing_id, seller_id) -> None:
     published = Review.objects.filter(status=Review.Status.PUBLISHED, role=Review.Role.BUYER)
     listing = published.filter(listing_id=listing_id).aggregate(total=Sum("rating"), count=Count("id"))
     Listing.objects.filter(pk=listing_id).update(rating_sum=listing["total"] or 0, rating_count=listing["count"])
+    search_facets_invalidate()  # the `rating` filter counts differently now
     seller = published.filter(subject_id=seller_id).aggregate(total=Sum("rating"), count=Count("id"))
     SellerProfile.objects.filter(user_id=seller_id).update(rating_sum=seller["total"] or 0,
                                                            rating_count=seller["count"])
