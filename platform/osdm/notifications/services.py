@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from osdm.payments.gateways.base import EXPONENTS
@@ -61,16 +62,19 @@ def notify_for_event(event) -> list[Notification]:
         return []
     from osdm.accounts.models import User
 
+    # The recipients and their preference for this kind, in one query (no preference: both on).
+    preference = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=event.type)
     recipients = list(User.objects.filter(pk__in=[_uuid(i) for i in _recipients(event.type, event.data)
-                                                  if _uuid(i)], is_active=True))
+                                                  if _uuid(i)], is_active=True)
+                      .only("id", "locale")
+                      .annotate(wants_in_app=Subquery(preference.values("in_app")[:1]),
+                                wants_email=Subquery(preference.values("email")[:1])))
     if not recipients:
         return []
-    prefs = {(p.user_id, p.kind): p for p in NotificationPreference.objects.filter(user__in=recipients,
-                                                                                  kind=event.type)}
     created, emails = [], []
     for user in recipients:
-        pref = prefs.get((user.pk, event.type))
-        in_app, email = (pref.in_app, pref.email) if pref else (True, True)
+        in_app = True if user.wants_in_app is None else user.wants_in_app
+        email = True if user.wants_email is None else user.wants_email
         if not (in_app or email):
             continue
         title, body = _render(event.type, event.data, user.locale)
