@@ -262,11 +262,12 @@ def release_the_escrow(s: Storefront) -> None:
     escrow = next(e for e in s.buyer.escrows.list(role="buyer") if e.order_id == s.order.id)
     balance = s.seller.wallet.retrieve().balance(escrow.currency)
     pending = balance.pending if balance else 0
+    clock = f"{escrow.release_after:%Y-%m-%d %H:%M} UTC" if escrow.release_after else "not set"
     print(f"9. escrow {escrow.status}: {money(escrow.amount)} = {money(escrow.seller_amount)} for the seller "
           f"+ {money(escrow.commission)} commission (the seller sees {money(pending)} pending; "
-          f"auto-release after {escrow.release_after:%Y-%m-%d %H:%M} UTC)")
+          f"auto-release after {clock})")
     released = s.buyer.escrows.release(escrow.id)
-    print(f"   the buyer released it: {released.status} at {released.released_at:%H:%M:%S} UTC")
+    print(f"   the buyer released it: {released.status}")
 
 
 def read_the_wallet(s: Storefront) -> None:
@@ -275,6 +276,7 @@ def read_the_wallet(s: Storefront) -> None:
     assert balance is not None
     print(f"10. seller's wallet: available {money(balance.available)}, pending {money(balance.pending)}, "
           f"owed {money(balance.owed)}; transactions, newest first:")
+    # The statement keeps the hold (now `released`) next to the release that posted its money.
     for move in s.seller.wallet.transactions.list(currency="SAR"):
         sign = "+" if move.direction == "in" else "-"
         print(f"   {move.code:<16} {sign}{money(move.amount, move.currency):<12} {move.status}")
