@@ -235,18 +235,24 @@ SANDBOX_KEY, SANDBOX_WEBHOOK_SECRET = "sk_sandbox_test", "whsec_sandbox_test"
 
 
 @pytest.fixture(scope="session")
-def sandbox_gateway(market):
-    """The sandbox gateway simulator (a real HTTP server in this process), configured as the shared
-    marketplace's gateway for every method through the SDK. With the live server the simulator delivers
-    its signed callbacks itself, so a checkout completes as it would in production."""
+def sandbox_simulator():
+    """The sandbox gateway simulator `make run` starts, here a real HTTP server in this process. With the
+    live server it delivers its signed callbacks itself, so a checkout completes as in production."""
     from osdm.payments.simulators.sandbox import SandboxSimulator
 
     sim = SandboxSimulator(secret_key=SANDBOX_KEY, webhook_secret=SANDBOX_WEBHOOK_SECRET).start()
     sim.deliver_callbacks = True
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_gateway(market, sandbox_simulator):
+    """The sandbox simulator configured as the shared marketplace's gateway for every method, through
+    the SDK."""
     market.operator.payment_gateways.configure(
-        "sandbox", enabled=True, mode="test", base_url=sim.url,
+        "sandbox", enabled=True, mode="test", base_url=sandbox_simulator.url,
         credentials={"secret_key": SANDBOX_KEY, "webhook_secret": SANDBOX_WEBHOOK_SECRET})
     for method in ("mada", "visa", "mastercard", "applepay", "googlepay", "stcpay", "paypal"):
         market.operator.payment_methods.route(method, gateway="sandbox")
-    yield sim
-    sim.stop()
+    return sandbox_simulator

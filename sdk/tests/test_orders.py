@@ -160,7 +160,7 @@ def test_a_contract_with_milestones(market, people):
     assert isinstance(reworked, Milestone) and reworked.status == "funded"
     seller.orders.deliver(contract.id, message="Designs, colourful", milestone_id=design.id)
     assert client.orders.milestones.accept(contract.id, design.id).status == "accepted"
-    assert client.orders.milestones.cancel(contract.id, build.id).status == "cancelled"
+    assert client.orders.milestones.cancel(contract.id, build.id, reason="Scope dropped").status == "cancelled"
 
 
 @pytest.mark.anyio

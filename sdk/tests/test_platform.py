@@ -28,7 +28,8 @@ def _slug() -> str:
 def test_a_marketplace_lives_its_whole_life_through_the_platform_client(osdm_platform, live_osdm):
     slug = _slug()
     created = osdm_platform.tenants.create(slug=slug, name="Acme", currency="KWD", commission_bps=500,
-                                           supported_locales=["ar", "en"], operator_email="ops@example.com")
+                                           supported_locales=["ar", "en"], operator_email="ops@example.com",
+                                           escrow_release_products_on_payment=False, default_categories=False)
     try:
         assert isinstance(created, TenantCreated)
         tenant = created.tenant
@@ -36,6 +37,7 @@ def test_a_marketplace_lives_its_whole_life_through_the_platform_client(osdm_pla
         assert isinstance(tenant.created_at, datetime)
         assert tenant.created_at.tzinfo is not None
         assert tenant.api_base_url == f"{live_osdm.marketplace_url(slug)}/api/v1/"
+        assert (tenant.escrow_release_products_on_payment, tenant.dispute_unanswered_outcome) == (False, "refund")
         assert created.secret_key.secret.startswith("sk_live_")
         assert created._request_id
         assert created._request_id.startswith("req_")
@@ -43,11 +45,16 @@ def test_a_marketplace_lives_its_whole_life_through_the_platform_client(osdm_pla
         # The tenant's api_base_url is a valid base_url, and its first key works there.
         acme = OSDM(base_url=tenant.api_base_url, api_key=created.secret_key.secret)
         assert acme.marketplace.retrieve().currency == "KWD"
+        assert acme.categories.list() == [], "default_categories=False: no taxonomy"
 
         assert osdm_platform.tenants.retrieve(slug).operator_email == "ops@example.com"
         updated = osdm_platform.tenants.update(slug, display_name_en="Acme Market", escrow_auto_release_days=3)
         assert (updated.display_name_en, updated.escrow_auto_release_days) == ("Acme Market", 3)
         assert updated.commission_bps == 500, "an argument not given is not sent, so not changed"
+        policy = osdm_platform.tenants.update(slug, escrow_release_products_on_payment=True, dispute_response_days=7,
+                                              dispute_unanswered_outcome="release")
+        assert (policy.escrow_release_products_on_payment, policy.dispute_response_days,
+                policy.dispute_unanswered_outcome) == (True, 7, "release")
 
         suspended = osdm_platform.tenants.suspend(slug, reason="unpaid invoice")
         assert (suspended.status, suspended.suspension_reason) == ("suspended", "unpaid invoice")

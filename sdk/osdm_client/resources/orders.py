@@ -39,9 +39,10 @@ class OrderMilestones(SyncAPIResource):
         """Ask for a delivered milestone to be reworked (the buyer)."""
         return self._client.post(_milestone(order_id, milestone_id, "revision"), Milestone, body={"message": message})
 
-    def cancel(self, order_id: str, milestone_id: str) -> Milestone:
-        """Cancel a milestone not yet funded."""
-        return self._client.post(_milestone(order_id, milestone_id, "cancel"), Milestone)
+    def cancel(self, order_id: str, milestone_id: str, *, reason: str | NotGiven = NOT_GIVEN) -> Milestone:
+        """Drop a milestone: an unfunded one (either party), or a funded one (the seller or the operator; its
+        escrow is refunded to the buyer, `reason` recorded with the refund)."""
+        return self._client.post(_milestone(order_id, milestone_id, "cancel"), Milestone, body={"reason": reason})
 
 
 class OrderReviews(SyncAPIResource):
@@ -112,9 +113,10 @@ class AsyncOrderMilestones(AsyncAPIResource):
         """Ask for a delivered milestone to be reworked (the buyer)."""
         return await self._client.post(_milestone(order_id, milestone_id, "revision"), Milestone, body={"message": message})
 
-    async def cancel(self, order_id: str, milestone_id: str) -> Milestone:
-        """Cancel a milestone not yet funded."""
-        return await self._client.post(_milestone(order_id, milestone_id, "cancel"), Milestone)
+    async def cancel(self, order_id: str, milestone_id: str, *, reason: str | NotGiven = NOT_GIVEN) -> Milestone:
+        """Drop a milestone: an unfunded one (either party), or a funded one (the seller or the operator; its
+        escrow is refunded to the buyer, `reason` recorded with the refund)."""
+        return await self._client.post(_milestone(order_id, milestone_id, "cancel"), Milestone, body={"reason": reason})
 
 
 class AsyncOrderReviews(AsyncAPIResource):

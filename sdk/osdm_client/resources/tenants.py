@@ -17,6 +17,7 @@ __all__ = ["AsyncTenantSecretKeys", "AsyncTenants", "TenantSecretKeys", "Tenants
 PATH = "/platform/v1/tenants/"
 
 Locale = Literal["ar", "en"]
+DisputeOutcome = Literal["refund", "release"]
 
 
 def _one(slug: str, action: str = "") -> str:
@@ -48,17 +49,27 @@ class Tenants(SyncAPIResource):
                supported_locales: builtins.list[Locale] | NotGiven = NOT_GIVEN,
                currency: str | NotGiven = NOT_GIVEN, timezone: str | NotGiven = NOT_GIVEN,
                commission_bps: int | NotGiven = NOT_GIVEN, escrow_auto_release_days: int | NotGiven = NOT_GIVEN,
-               dispute_window_days: int | NotGiven = NOT_GIVEN, sample_data: bool | NotGiven = NOT_GIVEN
+               dispute_window_days: int | NotGiven = NOT_GIVEN,
+               escrow_release_products_on_payment: bool | NotGiven = NOT_GIVEN,
+               dispute_response_days: int | NotGiven = NOT_GIVEN,
+               dispute_unanswered_outcome: DisputeOutcome | NotGiven = NOT_GIVEN,
+               sample_data: bool | NotGiven = NOT_GIVEN, default_categories: bool | NotGiven = NOT_GIVEN
                ) -> TenantCreated:
         """Launch a marketplace at `<slug>.<base domain>`: the tenant and its first secret key
-        (`.secret_key.secret`, shown once)."""
+        (`.secret_key.secret`, shown once). It starts with the default bilingual categories unless
+        `default_categories=False`; `sample_data=True` adds demo users and listings. Products release their
+        escrow at payment unless `escrow_release_products_on_payment=False` (then it is held until the
+        buyer releases it or `escrow_auto_release_days` pass); a dispute the seller leaves unanswered for
+        `dispute_response_days` ends as `dispute_unanswered_outcome` (`refund` or `release`)."""
         return self._client.post(PATH, TenantCreated, body=dict(
             slug=slug, name=name, operator_email=operator_email, display_name_en=display_name_en,
             display_name_ar=display_name_ar, logo_url=logo_url, primary_color=primary_color,
             secondary_color=secondary_color, default_locale=default_locale, supported_locales=supported_locales,
             currency=currency, timezone=timezone, commission_bps=commission_bps,
             escrow_auto_release_days=escrow_auto_release_days, dispute_window_days=dispute_window_days,
-            sample_data=sample_data))
+            escrow_release_products_on_payment=escrow_release_products_on_payment,
+            dispute_response_days=dispute_response_days, dispute_unanswered_outcome=dispute_unanswered_outcome,
+            sample_data=sample_data, default_categories=default_categories))
 
     def retrieve(self, slug: str) -> Tenant:
         return self._client.get(_one(slug), Tenant)
@@ -70,14 +81,19 @@ class Tenants(SyncAPIResource):
                supported_locales: builtins.list[Locale] | NotGiven = NOT_GIVEN,
                currency: str | NotGiven = NOT_GIVEN, timezone: str | NotGiven = NOT_GIVEN,
                commission_bps: int | NotGiven = NOT_GIVEN, escrow_auto_release_days: int | NotGiven = NOT_GIVEN,
-               dispute_window_days: int | NotGiven = NOT_GIVEN) -> Tenant:
+               dispute_window_days: int | NotGiven = NOT_GIVEN,
+               escrow_release_products_on_payment: bool | NotGiven = NOT_GIVEN,
+               dispute_response_days: int | NotGiven = NOT_GIVEN,
+               dispute_unanswered_outcome: DisputeOutcome | NotGiven = NOT_GIVEN) -> Tenant:
         """Change a marketplace's settings; only the arguments given are changed."""
         return self._client.patch(_one(slug), Tenant, body=dict(
             name=name, operator_email=operator_email, display_name_en=display_name_en,
             display_name_ar=display_name_ar, logo_url=logo_url, primary_color=primary_color,
             secondary_color=secondary_color, default_locale=default_locale, supported_locales=supported_locales,
             currency=currency, timezone=timezone, commission_bps=commission_bps,
-            escrow_auto_release_days=escrow_auto_release_days, dispute_window_days=dispute_window_days))
+            escrow_auto_release_days=escrow_auto_release_days, dispute_window_days=dispute_window_days,
+            escrow_release_products_on_payment=escrow_release_products_on_payment,
+            dispute_response_days=dispute_response_days, dispute_unanswered_outcome=dispute_unanswered_outcome))
 
     def delete(self, slug: str) -> None:
         """Delete a marketplace and drop its data: irreversible."""
@@ -117,17 +133,27 @@ class AsyncTenants(AsyncAPIResource):
                      currency: str | NotGiven = NOT_GIVEN, timezone: str | NotGiven = NOT_GIVEN,
                      commission_bps: int | NotGiven = NOT_GIVEN,
                      escrow_auto_release_days: int | NotGiven = NOT_GIVEN,
-                     dispute_window_days: int | NotGiven = NOT_GIVEN, sample_data: bool | NotGiven = NOT_GIVEN
+                     dispute_window_days: int | NotGiven = NOT_GIVEN,
+                     escrow_release_products_on_payment: bool | NotGiven = NOT_GIVEN,
+                     dispute_response_days: int | NotGiven = NOT_GIVEN,
+                     dispute_unanswered_outcome: DisputeOutcome | NotGiven = NOT_GIVEN,
+                     sample_data: bool | NotGiven = NOT_GIVEN, default_categories: bool | NotGiven = NOT_GIVEN
                      ) -> TenantCreated:
         """Launch a marketplace at `<slug>.<base domain>`: the tenant and its first secret key
-        (`.secret_key.secret`, shown once)."""
+        (`.secret_key.secret`, shown once). It starts with the default bilingual categories unless
+        `default_categories=False`; `sample_data=True` adds demo users and listings. Products release their
+        escrow at payment unless `escrow_release_products_on_payment=False` (then it is held until the
+        buyer releases it or `escrow_auto_release_days` pass); a dispute the seller leaves unanswered for
+        `dispute_response_days` ends as `dispute_unanswered_outcome` (`refund` or `release`)."""
         return await self._client.post(PATH, TenantCreated, body=dict(
             slug=slug, name=name, operator_email=operator_email, display_name_en=display_name_en,
             display_name_ar=display_name_ar, logo_url=logo_url, primary_color=primary_color,
             secondary_color=secondary_color, default_locale=default_locale, supported_locales=supported_locales,
             currency=currency, timezone=timezone, commission_bps=commission_bps,
             escrow_auto_release_days=escrow_auto_release_days, dispute_window_days=dispute_window_days,
-            sample_data=sample_data))
+            escrow_release_products_on_payment=escrow_release_products_on_payment,
+            dispute_response_days=dispute_response_days, dispute_unanswered_outcome=dispute_unanswered_outcome,
+            sample_data=sample_data, default_categories=default_categories))
 
     async def retrieve(self, slug: str) -> Tenant:
         return await self._client.get(_one(slug), Tenant)
@@ -141,14 +167,19 @@ class AsyncTenants(AsyncAPIResource):
                      currency: str | NotGiven = NOT_GIVEN, timezone: str | NotGiven = NOT_GIVEN,
                      commission_bps: int | NotGiven = NOT_GIVEN,
                      escrow_auto_release_days: int | NotGiven = NOT_GIVEN,
-                     dispute_window_days: int | NotGiven = NOT_GIVEN) -> Tenant:
+                     dispute_window_days: int | NotGiven = NOT_GIVEN,
+                     escrow_release_products_on_payment: bool | NotGiven = NOT_GIVEN,
+                     dispute_response_days: int | NotGiven = NOT_GIVEN,
+                     dispute_unanswered_outcome: DisputeOutcome | NotGiven = NOT_GIVEN) -> Tenant:
         """Change a marketplace's settings; only the arguments given are changed."""
         return await self._client.patch(_one(slug), Tenant, body=dict(
             name=name, operator_email=operator_email, display_name_en=display_name_en,
             display_name_ar=display_name_ar, logo_url=logo_url, primary_color=primary_color,
             secondary_color=secondary_color, default_locale=default_locale, supported_locales=supported_locales,
             currency=currency, timezone=timezone, commission_bps=commission_bps,
-            escrow_auto_release_days=escrow_auto_release_days, dispute_window_days=dispute_window_days))
+            escrow_auto_release_days=escrow_auto_release_days, dispute_window_days=dispute_window_days,
+            escrow_release_products_on_payment=escrow_release_products_on_payment,
+            dispute_response_days=dispute_response_days, dispute_unanswered_outcome=dispute_unanswered_outcome))
 
     async def delete(self, slug: str) -> None:
         """Delete a marketplace and drop its data: irreversible."""

@@ -21,11 +21,26 @@ from .._models import BaseModel
 
 __all__ = [
     "EVENT_TYPES",
+    "EscrowEventData",
+    "EscrowHeldEvent",
+    "EscrowRefundedEvent",
+    "EscrowReleasedEvent",
     "Event",
     "MarketplaceActivatedEvent",
     "MarketplaceEventData",
     "MarketplaceSuspendedEvent",
     "MarketplaceUpdatedEvent",
+    "OrderCancelledEvent",
+    "OrderCompletedEvent",
+    "OrderCreatedEvent",
+    "OrderDeliveredEvent",
+    "OrderEventData",
+    "OrderPaidEvent",
+    "OrderRevisionRequestedEvent",
+    "PaymentEventData",
+    "PaymentFailedEvent",
+    "PaymentRefundedEvent",
+    "PaymentSucceededEvent",
     "PingEvent",
     "PingEventData",
     "SecretKeyCreatedEvent",
@@ -108,6 +123,53 @@ class WebhookEndpointEventData(BaseModel):
     disabled_reason: str = ""
 
 
+class OrderEventData(BaseModel):
+    """An order as events carry it: `kind` `product`, `service` or `contract`; amounts in `currency`'s
+    minor unit."""
+
+    id: str
+    number: int
+    kind: str
+    status: str
+    buyer_id: str
+    seller_id: str
+    listing_id: str
+    currency: str
+    subtotal: int
+    commission: int
+    total: int
+    seller_amount: int
+    created_at: datetime
+
+
+class PaymentEventData(BaseModel):
+    id: str
+    order_id: str
+    milestone_id: str | None = None
+    amount: int
+    currency: str
+    status: str
+    method: str
+    gateway: str
+    refunded_amount: int = 0
+    failure_code: str = ""
+    created_at: datetime
+
+
+class EscrowEventData(BaseModel):
+    """Money held for an order (or a milestone): `amount` = `commission` + `seller_amount`."""
+
+    id: str
+    order_id: str
+    milestone_id: str | None = None
+    amount: int
+    commission: int
+    seller_amount: int
+    currency: str
+    status: str
+    release_after: datetime | None = None
+
+
 # --- typed events ----------------------------------------------------------------------------------
 
 
@@ -176,6 +238,66 @@ class WebhookEndpointDisabledEvent(Event):
     data: WebhookEndpointEventData
 
 
+class OrderCreatedEvent(Event):
+    type: Literal["order.created"]
+    data: OrderEventData
+
+
+class OrderPaidEvent(Event):
+    type: Literal["order.paid"]
+    data: OrderEventData
+
+
+class OrderDeliveredEvent(Event):
+    type: Literal["order.delivered"]
+    data: OrderEventData
+
+
+class OrderRevisionRequestedEvent(Event):
+    type: Literal["order.revision_requested"]
+    data: OrderEventData
+
+
+class OrderCompletedEvent(Event):
+    type: Literal["order.completed"]
+    data: OrderEventData
+
+
+class OrderCancelledEvent(Event):
+    type: Literal["order.cancelled"]
+    data: OrderEventData
+
+
+class PaymentSucceededEvent(Event):
+    type: Literal["payment.succeeded"]
+    data: PaymentEventData
+
+
+class PaymentFailedEvent(Event):
+    type: Literal["payment.failed"]
+    data: PaymentEventData
+
+
+class PaymentRefundedEvent(Event):
+    type: Literal["payment.refunded"]
+    data: PaymentEventData
+
+
+class EscrowHeldEvent(Event):
+    type: Literal["escrow.held"]
+    data: EscrowEventData
+
+
+class EscrowReleasedEvent(Event):
+    type: Literal["escrow.released"]
+    data: EscrowEventData
+
+
+class EscrowRefundedEvent(Event):
+    type: Literal["escrow.refunded"]
+    data: EscrowEventData
+
+
 EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
     ("ping", 1): PingEvent,
     ("user.created", 1): UserCreatedEvent,
@@ -190,6 +312,18 @@ EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
     ("webhook_endpoint.updated", 1): WebhookEndpointUpdatedEvent,
     ("webhook_endpoint.deleted", 1): WebhookEndpointDeletedEvent,
     ("webhook_endpoint.disabled", 1): WebhookEndpointDisabledEvent,
+    ("order.created", 1): OrderCreatedEvent,
+    ("order.paid", 1): OrderPaidEvent,
+    ("order.delivered", 1): OrderDeliveredEvent,
+    ("order.revision_requested", 1): OrderRevisionRequestedEvent,
+    ("order.completed", 1): OrderCompletedEvent,
+    ("order.cancelled", 1): OrderCancelledEvent,
+    ("payment.succeeded", 1): PaymentSucceededEvent,
+    ("payment.failed", 1): PaymentFailedEvent,
+    ("payment.refunded", 1): PaymentRefundedEvent,
+    ("escrow.held", 1): EscrowHeldEvent,
+    ("escrow.released", 1): EscrowReleasedEvent,
+    ("escrow.refunded", 1): EscrowRefundedEvent,
 }
 """(type, payload version) -> the class that parses it."""
 

@@ -39,6 +39,12 @@ class Tenant(Marketplace):
     api_base_url: str
     """Pass it as `OSDM(base_url=...)` to talk to this marketplace."""
     operator_email: str = ""
+    escrow_release_products_on_payment: bool = True
+    """A product's escrow is released when it is paid (`True`) or held like a service's."""
+    dispute_response_days: int = 3
+    """Days a seller has to answer a dispute."""
+    dispute_unanswered_outcome: str = "refund"
+    """What a dispute left unanswered becomes: `refund` or `release`."""
     created_at: datetime
     updated_at: datetime
     suspended_at: datetime | None = None
