@@ -115,9 +115,11 @@ _BY_ID_OR_PENDING = _BY_ID + " OR pending_id = ANY(%s)"
 # The accounts named by the moves and by the pending transfers they resolve (a pending transfer's
 # accounts never change), locked in primary-key order. NO KEY UPDATE: transfers referencing an
 # account can still be inserted by others (FOR UPDATE would block their foreign-key checks).
-_ACCOUNTS_LOCK = (
-    "SELECT id, currency, debits_must_not_exceed_credits, debits_pending, debits_posted, credits_pending, "
-    "credits_posted FROM ledger_account WHERE id = ANY(%s) OR id IN ("
+_ACCOUNT_COLUMNS = ("SELECT id, currency, debits_must_not_exceed_credits, debits_pending, debits_posted, "
+                    "credits_pending, credits_posted FROM ledger_account ")
+_ACCOUNTS_LOCK = _ACCOUNT_COLUMNS + "WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+_ACCOUNTS_AND_PENDINGS_LOCK = (
+    _ACCOUNT_COLUMNS + "WHERE id = ANY(%s) OR id IN ("  # noqa: S608
     "SELECT debit_account_id FROM ledger_transfer WHERE id = ANY(%s) "
     "UNION ALL SELECT credit_account_id FROM ledger_transfer WHERE id = ANY(%s)) ORDER BY id FOR NO KEY UPDATE")
 
@@ -189,10 +191,12 @@ def _apply(moves: list[Move]) -> list[Transfer]:
         # with its own snapshot: the pending transfers are locked (id order), then the accounts (pk
         # order), and only then are the ids looked up, so a duplicate racing the first waits for the
         # locks and then finds the first's row.
-        reads = [(_ACCOUNTS_LOCK, [account_ids, pending_ids, pending_ids]),
-                 (_BY_ID_OR_PENDING, [ids, pending_ids]) if pending_ids else (_BY_ID, [ids])]
         if pending_ids:
-            reads.insert(0, (_PENDINGS_LOCK, [pending_ids]))
+            reads = [(_PENDINGS_LOCK, [pending_ids]),
+                     (_ACCOUNTS_AND_PENDINGS_LOCK, [account_ids, pending_ids, pending_ids]),
+                     (_BY_ID_OR_PENDING, [ids, pending_ids])]
+        else:
+            reads = [(_ACCOUNTS_LOCK, [account_ids]), (_BY_ID, [ids])]
         results = _pipelined(reads)
         pendings = {row[0]: _transfer(row) for row in results[0]} if pending_ids else {}
         accounts = {row[0]: _Balance(*row[1:]) for row in results[-2]}
