@@ -78,11 +78,18 @@ class AccountSpec:
 
 
 def accounts_get(wanted: dict[str, AccountSpec]) -> dict[str, Account]:
-    """Several accounts in one query, each created on first use (as `account_get`)."""
-    found = {a.code: a for a in Account.objects.filter(code__in=[spec.code for spec in wanted.values()])}
-    return {name: found.get(spec.code) or account_get(kind=spec.kind, currency=spec.currency, owner_id=spec.owner_id,
-                                                       scope=spec.scope)
-            for name, spec in wanted.items()}
+    """Several accounts in one query, each created on first use (as `account_get`): the missing ones
+    in one INSERT … ON CONFLICT DO NOTHING (a concurrent first use creates it once) and one more read."""
+    codes = [spec.code for spec in wanted.values()]
+    found = {a.code: a for a in Account.objects.filter(code__in=codes)}
+    missing = {spec.code: spec for spec in wanted.values() if spec.code not in found}
+    if missing:
+        Account.objects.bulk_create(
+            [Account(code=code, kind=spec.kind, currency=spec.currency, owner_id=spec.owner_id,
+                     debits_must_not_exceed_credits=spec.kind in GUARDED) for code, spec in missing.items()],
+            ignore_conflicts=True)
+        found.update({a.code: a for a in Account.objects.filter(code__in=list(missing))})
+    return {name: found[spec.code] for name, spec in wanted.items()}
 
 
 @dataclass(frozen=True)
