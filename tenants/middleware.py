@@ -7,9 +7,11 @@ tenant's API answers 403 `tenant_suspended`. No header, token or parameter can p
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.db import connection, transaction
 from django.urls import set_urlconf
@@ -19,6 +21,8 @@ from django_tenants.utils import get_public_schema_name
 from osdm.core.errors import json_error
 
 from .models import Domain, Tenant
+
+logger = logging.getLogger(__name__)
 
 
 class _PublicTenant:
@@ -35,25 +39,63 @@ PUBLIC = _PublicTenant()
 
 
 # Host → marketplace, for OSDM_TENANT_CACHE_SECONDS (0: off). Every request used to spend three
-# statements (switch to public, read the tenant, switch back) before its view ran. A change made
-# through the ORM (`save`, `delete`; suspension, settings, domains) clears this process's cache at
-# once and again when its transaction commits; other processes see it within the TTL.
+# statements (switch to public, read the tenant, switch back) before its view ran. Every process's
+# cache is checked against one version number in Redis (one GET per request, no database): a change
+# saved through the ORM (`save`, `delete` of a tenant or a domain: suspension, settings, deletion,
+# domains) bumps it, at once and again when its transaction commits, so every process forgets, and a
+# suspension answers 403 on the very next request, whichever process serves it. Without Redis the
+# cache is not used. A change written around the ORM (`QuerySet.update`, SQL) waits for the TTL.
 _hosts: dict[str, tuple[float, Tenant]] = {}
+_seen_version: list[bytes | None] = [None]
+
+
+def _version_key() -> str:
+    return f"{cache.key_prefix}:osdm:tenant-hosts-version"  # not per schema: one for the platform
+
+
+def _hosts_version() -> bytes | None:
+    try:
+        client = cache._cache.get_client(write=True)
+        version = client.get(_version_key())
+        if version is None:
+            client.set(_version_key(), b"0", nx=True)
+            version = client.get(_version_key())
+        return version
+    except Exception:  # Redis unavailable: look the host up every time
+        logger.warning("tenant host cache: no version from Redis; not caching", exc_info=True)
+        return None
+
+
+def _bump_version() -> None:
+    try:
+        cache._cache.get_client(write=True).incr(_version_key())
+    except Exception:
+        logger.warning("tenant host cache: could not bump the version", exc_info=True)
+
+
+def _forget_everywhere() -> None:
+    _hosts.clear()
+    _bump_version()
 
 
 def hosts_forget(**_kwargs) -> None:
-    _hosts.clear()
-    transaction.on_commit(_hosts.clear)
+    _forget_everywhere()
+    transaction.on_commit(_forget_everywhere)
 
 
 def resolve_host(host: str) -> Tenant | _PublicTenant | None:
     ttl = settings.OSDM_TENANT_CACHE_SECONDS
-    if ttl > 0:
-        cached = _hosts.get(host)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+    version = _hosts_version() if ttl > 0 else None
+    if version is None:
+        return _lookup_host(host)
+    if version != _seen_version[0]:
+        _hosts.clear()
+        _seen_version[0] = version
+    cached = _hosts.get(host)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     tenant = _lookup_host(host)
-    if ttl > 0 and isinstance(tenant, Tenant):
+    if isinstance(tenant, Tenant):
         if len(_hosts) > 10_000:  # custom domains are unbounded in principle: never grow without bound
             _hosts.clear()
         _hosts[host] = (time.monotonic() + ttl, tenant)

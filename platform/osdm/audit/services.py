@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import connection
 
+from osdm.core.last_writes import insert_last
 from osdm.core.middleware import current_request_id
 
 from .models import AuditRecord
@@ -47,7 +48,10 @@ def audit_record(*, actor: Actor, action: str, object_type: str, object_id: Any,
     if connection.schema_name == "public":
         return None  # platform-level actions are recorded in the tenant they concern, never in public
     request_id = current_request_id()
-    return AuditRecord.objects.create(
+    # Copies: the record is written as things were now, even if it is inserted at the end of a
+    # `last_writes` block (the payment state machine's), together with its siblings.
+    return insert_last(AuditRecord(
         actor_type=actor.type, actor_id=actor.id, action=action, object_type=object_type,
-        object_id=str(object_id), before=before, after=after, request_id="" if request_id == "-" else request_id,
-    )
+        object_id=str(object_id), before=dict(before) if before is not None else None,
+        after=dict(after) if after is not None else None, request_id="" if request_id == "-" else request_id,
+    ))
