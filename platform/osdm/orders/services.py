@@ -209,10 +209,11 @@ def _answers(listing: Listing, given: list[dict]) -> list[dict]:
     return [{"question": q, "answer": str(by_question.get(q, ""))} for q in questions]
 
 
-def order_mark_paid(*, actor: Actor, order: Order, locked: bool = False) -> Order:
+def order_mark_paid(*, actor: Actor, order: Order, locked: bool = False, escrow=None) -> Order:
     """Money for the order has arrived (called by payments, in the payment's transaction; `locked`:
-    the caller holds the order's row lock already). Products complete at once: their files become
-    downloadable; services start, with their due date."""
+    the caller holds the order's row lock already; `escrow`: the order's escrow, held and locked by
+    the caller). Products complete at once: their files become downloadable; services start, with
+    their due date."""
     with transaction.atomic(savepoint=False):
         order = order if locked else _locked(order)
         now = timezone.now()
@@ -223,7 +224,7 @@ def order_mark_paid(*, actor: Actor, order: Order, locked: bool = False) -> Orde
             event_publish(event_type="order.completed", data=order_data(order))
             _count_sale(order)
             if _tenant().escrow_release_products_on_payment:
-                _release(order, actor=actor)
+                _release(order, actor=actor, escrow=escrow)
             else:
                 # Held by policy: released by the buyer, the operator, or the auto-release clock,
                 # which starts now, as does the dispute window.
@@ -337,12 +338,15 @@ def order_complete(*, actor: Actor, order: Order, principal) -> Order:
     return order
 
 
-def _release(order: Order, *, actor: Actor, milestone: Milestone | None = None) -> None:
+def _release(order: Order, *, actor: Actor, milestone: Milestone | None = None, escrow=None) -> None:
+    """Release the order's (or milestone's) held escrow, if any. `escrow`: that escrow, already
+    read under its lock by the caller (the payment that just held it)."""
     from osdm.escrow.models import Escrow, EscrowStatus
     from osdm.escrow.services import escrow_release
 
-    qs = Escrow.objects.select_for_update().filter(order=order, status=EscrowStatus.HELD)
-    escrow = (qs.filter(milestone=milestone) if milestone else qs.filter(milestone__isnull=True)).first()
+    if escrow is None or escrow.status != EscrowStatus.HELD or escrow.milestone_id != (milestone and milestone.pk):
+        qs = Escrow.objects.select_for_update().filter(order=order, status=EscrowStatus.HELD)
+        escrow = (qs.filter(milestone=milestone) if milestone else qs.filter(milestone__isnull=True)).first()
     if escrow is not None:
         escrow_release(escrow=escrow, actor=actor, locked=True)
 

@@ -349,7 +349,7 @@ def _succeed(payment: Payment, *, source: str) -> None:
     event_publish(event_type="payment.succeeded", data=payment_data(payment))
     from osdm.escrow.services import escrow_hold
 
-    escrow_hold(payment=payment)
+    escrow = escrow_hold(payment=payment)
     if payment.milestone_id:
         try:
             with transaction.atomic():
@@ -362,7 +362,7 @@ def _succeed(payment: Payment, *, source: str) -> None:
     else:
         order = orders.order_lock(payment.order_id)
         if order.status == OrderStatus.PENDING_PAYMENT:
-            orders.order_mark_paid(actor=SYSTEM, order=order, locked=True)
+            orders.order_mark_paid(actor=SYSTEM, order=order, locked=True, escrow=escrow)
         else:
             # Paid after the order was cancelled: money must not vanish. Flag it for a refund.
             logger.error("payment %s succeeded for order %s in status %s", payment.pk, order.pk, order.status)
