@@ -371,6 +371,8 @@ def run(args) -> None:
     scenarios = [s.strip() for s in args.scenarios.split(",")]
     print(_support.environment())
     settings.OSDM_SPARE_POOL_SIZE = 0
+    # As production runs: no query log (`make bench` starts the benches with OSDM_DEBUG=1).
+    settings.DEBUG = False
     services._schedule_pool_refill = lambda: None  # no spare-pool task queued from the bench
     print(f"django-tenants TENANT_LIMIT_SET_CALLS={getattr(settings, 'TENANT_LIMIT_SET_CALLS', False)}, "
           f"CONN_MAX_AGE={settings.DATABASES['default'].get('CONN_MAX_AGE')}, DEBUG={settings.DEBUG}")
