@@ -346,3 +346,15 @@ def test_order_events_are_published(api, alpha):
         types = [t for t in Event.objects.filter(sequence__gt=start).values_list("type", flat=True)
                  if t.startswith("order.")]
     assert types == ["order.created", "order.paid", "order.delivered", "order.completed"]
+
+
+def test_a_placed_orders_response_is_what_reading_it_back_returns(api, alpha):
+    """The create response is built from the objects just written, without reading them back: it
+    must say exactly what a GET says."""
+    seller, buyer = user(api, alpha, seller=True), user(api, alpha)
+    for listing, extra in ((product(seller, alpha, price=4200), {}),
+                           (service(seller, alpha), {"package": "basic",
+                                                     "requirements": [{"question": "Brand name?", "answer": "x"}]})):
+        created = buyer.post("/api/v1/orders/", {"listing_id": listing["id"], **extra})
+        assert created.status_code == 201, created.content
+        assert created.json() == buyer.get(f"/api/v1/orders/{created.json()['id']}/").json()

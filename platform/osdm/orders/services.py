@@ -80,9 +80,10 @@ def _next_number() -> int:
 
 
 def _record(order: Order, *, actor: Actor, from_status: str, to_status: str, milestone: Milestone | None = None,
-            note: str = "") -> None:
-    StatusChange.objects.create(order=order, milestone=milestone, from_status=from_status, to_status=to_status,
-                                actor_type=actor.type, actor_id=actor.id, note=note[:1000])
+            note: str = "") -> StatusChange:
+    return StatusChange.objects.create(order=order, milestone=milestone, from_status=from_status,
+                                       to_status=to_status, actor_type=actor.type, actor_id=actor.id,
+                                       note=note[:1000])
 
 
 def _transition(order: Order, to_status: str, *, actor: Actor, note: str = "", event: str | None = None,
@@ -183,15 +184,18 @@ def order_place(*, actor: Actor, buyer, listing_id, package_tier: str | None = N
             seller_amount=subtotal - commission, requirements=answers,
             delivery_days=package.delivery_days if package else None,
             revisions_included=package.revisions if package else 0)
-        _record(order, actor=actor, from_status="", to_status=order.status)
+        placed = _record(order, actor=actor, from_status="", to_status=order.status)
         audit_record(actor=actor, action="order.created", object_type="order", object_id=order.pk,
                      after=order_data(order))
         event_publish(event_type="order.created", data=order_data(order))
         from osdm.escrow.services import escrow_open
         from osdm.payments.services import payment_create_for_order
 
-        payment_create_for_order(order=order)
+        payment = payment_create_for_order(order=order)
         escrow_open(order=order)
+    # Everything the order's detail shows is in hand: the response needs no second read.
+    order._prefetched_objects_cache = {"milestones": [], "deliveries": [], "status_changes": [placed],
+                                       "payments": [payment]}
     return order
 
 

@@ -36,6 +36,8 @@ def _actor(request) -> Actor:
 
 
 def _detail(request, order) -> Response:
+    if {"milestones", "deliveries", "status_changes", "payments"} <= set(getattr(order, "_prefetched_objects_cache", {})):
+        return Response(OrderDetailSerializer(order).data)  # fresh from the service, with all it shows
     return Response(OrderDetailSerializer(selectors.order_get(principal=request.user, order_id=order.pk)).data)
 
 
