@@ -172,9 +172,10 @@ def payment_process(*, actor: Actor, payment: Payment, principal, data: ProcessI
                             gateway=data.gateway, source=data.source)
         errors: list[str] = []
         for slug in _route(data.method, data.gateway):
-            if not data.gateway and _config(slug) is None:
+            config = _config(slug)
+            if not data.gateway and config is None:
                 continue  # the routed gateway is switched off: its fallback takes the payment
-            gateway = gateway_for(slug)
+            gateway = gateway_for(slug, config=config)
             if data.method not in gateway.methods:
                 if data.gateway:
                     raise ValidationFailed(_("This gateway does not take this method."), code="method_not_supported")
