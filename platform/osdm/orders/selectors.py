@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from osdm.catalog.models import Listing
 from osdm.core.errors import NotFound, ValidationFailed
@@ -39,13 +39,23 @@ def order_list(*, principal, role: str | None = None, market: str | None = None,
 
 
 def order_get(*, principal, order_id) -> Order:
-    order = (_visible_orders(principal).prefetch_related(
-        Prefetch("milestones", queryset=Milestone.objects.order_by("position")),
-        Prefetch("deliveries", queryset=OrderDelivery.objects.prefetch_related("files")),
-        Prefetch("status_changes", queryset=StatusChange.objects.order_by("created_at", "id")), "payments")
-        .filter(pk=order_id).first())
+    """One order with what its detail shows. Relations its kind never has (a product's milestones and
+    deliveries, a service's milestones) are known empty and not queried."""
+    order = _visible_orders(principal).filter(pk=order_id).first()
     if order is None:
         raise NotFound(code="order_not_found")
+    lookups = [Prefetch("status_changes", queryset=StatusChange.objects.order_by("created_at", "id")), "payments"]
+    empty = []
+    if order.kind == OrderKind.CONTRACT:
+        lookups.append(Prefetch("milestones", queryset=Milestone.objects.order_by("position")))
+    else:
+        empty.append("milestones")
+    if order.kind == OrderKind.PRODUCT:
+        empty.append("deliveries")
+    else:
+        lookups.append(Prefetch("deliveries", queryset=OrderDelivery.objects.prefetch_related("files")))
+    prefetch_related_objects([order], *lookups)
+    order._prefetched_objects_cache.update({name: getattr(order, name).none() for name in empty})
     return order
 
 
