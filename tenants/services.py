@@ -234,3 +234,18 @@ def tenant_delete(*, tenant: Tenant) -> None:
 def tenant_run(tenant: Tenant):
     """Context manager: run code inside the tenant's schema (for commands and tasks)."""
     return schema_context(tenant.schema_name)
+
+
+def for_each_marketplace(job, *, name: str) -> int:
+    """Run `job(tenant)` inside every active or suspended marketplace (a beat job's loop) and return
+    the sum of what it returns. One marketplace's failure is logged with its traceback and does not
+    stop the others: they are due again on the next run."""
+    total = 0
+    for tenant in Tenant.objects.filter(status__in=[Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED]).only(
+            "id", "schema_name", "timezone"):
+        try:
+            with schema_context(tenant.schema_name):
+                total += job(tenant) or 0
+        except Exception:
+            logger.exception("%s failed in %s", name, tenant.schema_name)
+    return total

@@ -125,3 +125,21 @@ def test_one_connection_alternating_marketplaces_reads_each_ones_own_data(api, a
     assert sum(q["sql"].startswith("SET search_path") for q in ctx.captured_queries) == 1
     with tenant_run(alpha.tenant):
         assert User.objects.get(email="alternating@example.com").full_name == "Alpha Side"
+
+
+def test_a_beat_job_failing_in_one_marketplace_still_runs_in_the_others(alpha, beta):
+    from django.db import connection
+
+    from tenants.services import for_each_marketplace
+
+    visited = []
+
+    def job(tenant):
+        visited.append(connection.schema_name)
+        if tenant.pk == alpha.tenant.pk:
+            raise RuntimeError("this marketplace's job broke")
+        return 1
+
+    total = for_each_marketplace(job, name="test.job")
+    assert alpha.tenant.schema_name in visited and beta.tenant.schema_name in visited
+    assert total == len(visited) - 1  # every other marketplace counted; alpha's failure logged, not raised

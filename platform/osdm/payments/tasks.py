@@ -4,18 +4,14 @@ from celery import shared_task
 from django_tenants.utils import schema_context
 
 from tenants.models import Tenant
+from tenants.services import for_each_marketplace
 
 from . import services
 
 
 @shared_task(name="payments.reconcile", ignore_result=True)
 def reconcile() -> int:
-    total = 0
-    for schema in Tenant.objects.filter(status__in=[Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED]).values_list(
-            "schema_name", flat=True):
-        with schema_context(schema):
-            total += services.payments_reconcile()
-    return total
+    return for_each_marketplace(lambda tenant: services.payments_reconcile(), name="payments.reconcile")
 
 
 @shared_task(name="payments.idempotency_purge", ignore_result=True)

@@ -1,9 +1,8 @@
 """The payout follow-up job: run by beat, visits every marketplace."""
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
-from tenants.models import Tenant
+from tenants.services import for_each_marketplace
 
 from . import services
 
@@ -12,9 +11,4 @@ from . import services
 def sync() -> int:
     """Send approved withdrawals an earlier attempt left unsent, and apply what the gateway says about
     the sent ones (paid, failed, returned)."""
-    total = 0
-    for schema in Tenant.objects.filter(status__in=[Tenant.Status.ACTIVE, Tenant.Status.SUSPENDED]).values_list(
-            "schema_name", flat=True):
-        with schema_context(schema):
-            total += services.withdrawals_sync()
-    return total
+    return for_each_marketplace(lambda tenant: services.withdrawals_sync(), name="payouts.sync")
