@@ -324,15 +324,15 @@ def test_the_ledgers_prepared_statements_follow_the_tenant_on_one_connection(alp
                                                        for other in (alpha, beta) if other is not market]).exists()
 
 
-def test_staged_transfers_apply_together_at_the_end_and_resolve_their_own_pendings(alpha):
-    from osdm.ledger.services import transfers_staged
+def test_transfers_in_a_last_writes_block_apply_together_at_its_end_and_resolve_their_own_pendings(alpha):
+    from osdm.core.last_writes import last_writes
 
     with tenant_run(alpha.tenant):
         clearing = account_get(kind="gateway_clearing", currency="SAR", scope="t-staged")
         buyer = account_get(kind="buyer", currency="SAR", scope="t-staged-b")
         wallet = account_get(kind="wallet", currency="SAR", scope="t-staged-w")
         hold = Move(id=transfer_id("staged", 2), kind="pending", code="t", amount=600, debit=buyer, credit=wallet)
-        with transfers_staged():
+        with last_writes():
             assert transfers_apply([Move(id=transfer_id("staged", 1), kind="posted", code="t", amount=1000,
                                          debit=clearing, credit=buyer)]) == []
             transfers_apply([hold])
@@ -344,7 +344,7 @@ def test_staged_transfers_apply_together_at_the_end_and_resolve_their_own_pendin
         assert (wallet.credits_posted, wallet.credits_pending) == (600, 0)
 
         def failing_change():
-            with transfers_staged():
+            with last_writes():
                 transfers_apply([Move(id=transfer_id("staged", 4), kind="posted", code="t", amount=5,
                                       debit=clearing, credit=buyer)])
                 raise RuntimeError("the change failed")

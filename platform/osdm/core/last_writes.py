@@ -1,61 +1,75 @@
 """Writes made last in their transaction, together.
 
-A row updated in a transaction stays locked until the transaction ends. A counter many transactions
-update (a popular listing's `sales_count`) is best updated as the transaction's last write, so it is
-locked only for the final moment before COMMIT: inside `with last_writes():`, `write_last(fn)` runs
-`fn` when the block ends without an error, instead of now. `insert_last(row)` does the same for a
-new row, and the rows of one model go in one INSERT (a paid order's four audit records: one
-round trip instead of four). Outside such a block both happen at once. Nested blocks join the
-outermost one.
+A row updated in a transaction stays locked until the transaction ends. Rows many transactions touch
+(the ledger's shared accounts, a popular listing's `sales_count`) are best written as the
+transaction's last statements, so they are locked only for the final moment before COMMIT. Inside
+`with last_writes():`
+- `write_last(fn)` runs `fn` when the block ends without an error, instead of now;
+- `stage_last(key, items, flush)` adds `items` to the block's batch named `key`, and `flush(batch)`
+  runs once at the end with everything staged under that key (the ledger applies its transfers in
+  one call this way; `insert_last(row)` inserts the rows of one model in one statement: a paid
+  order's audit records in one round trip instead of four).
+The writes run in the order they were first registered. Outside a block each happens at once.
+Nested blocks join the outermost one. Do not stage inside a savepoint you roll back and carry on
+from: what was staged there would still be written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from django.db.models import Model
 
-_pending: contextvars.ContextVar[list[Callable[[], object] | Model] | None] = contextvars.ContextVar(
-    "osdm_last_writes", default=None)
+
+class _Block:
+    def __init__(self) -> None:
+        self.writes: list[Callable[[], object]] = []
+        self.batches: dict[Hashable, list] = {}
+
+
+_block: contextvars.ContextVar[_Block | None] = contextvars.ContextVar("osdm_last_writes", default=None)
 
 
 @contextlib.contextmanager
 def last_writes():
-    if _pending.get() is not None:
+    if _block.get() is not None:
         yield
         return
-    writes: list[Callable[[], object] | Model] = []
-    token = _pending.set(writes)
+    block = _Block()
+    token = _block.set(block)
     try:
         yield
     finally:
-        _pending.reset(token)
-    rows: dict[type, list[Model]] = {}
-    for write in writes:
-        if isinstance(write, Model):
-            rows.setdefault(type(write), []).append(write)
-    for model, batch in rows.items():
-        model.objects.bulk_create(batch)
-    for write in writes:
-        if not isinstance(write, Model):
-            write()
-
-
-def insert_last(row: Model) -> Model:
-    """Insert `row` at the end of the `last_writes` block (with the other rows of its model), or now."""
-    writes = _pending.get()
-    if writes is None:
-        row.save(force_insert=True)
-    else:
-        writes.append(row)
-    return row
+        _block.reset(token)
+    for write in block.writes:  # after the reset: what they write is not staged again
+        write()
 
 
 def write_last(write: Callable[[], object]) -> None:
-    writes = _pending.get()
-    if writes is None:
+    block = _block.get()
+    if block is None:
         write()
     else:
-        writes.append(write)
+        block.writes.append(write)
+
+
+def stage_last(key: Hashable, items: list, flush: Callable[[list], object]) -> bool:
+    """Stage `items` for `flush` at the end of the block. False (nothing staged) outside a block."""
+    block = _block.get()
+    if block is None:
+        return False
+    if key not in block.batches:
+        batch = block.batches[key] = []
+        block.writes.append(lambda: flush(batch))
+    block.batches[key].extend(items)
+    return True
+
+
+def insert_last(row: Model) -> Model:
+    """Insert `row` at the end of the block (with the other rows of its model), or now."""
+    model = type(row)
+    if not stage_last(("insert", model), [row], model.objects.bulk_create):
+        row.save(force_insert=True)
+    return row

@@ -21,8 +21,6 @@ moved. Clawbacks use the pair (the wallet as far as it goes, the rest booked as 
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import uuid
 from dataclasses import dataclass
 
@@ -33,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from osdm.core.errors import ApplicationError
+from osdm.core.last_writes import stage_last
 
 from .models import Account, Transfer
 
@@ -136,42 +135,16 @@ def _transfer(row) -> Transfer:
                     currency=row[5], pending_id=row[6], code=row[7], reference=row[8], created_at=row[9])
 
 
-_staged: contextvars.ContextVar[list[Move] | None] = contextvars.ContextVar("ledger_staged", default=None)
-
-
-@contextlib.contextmanager
-def transfers_staged():
-    """Within the block, `transfers_apply` stages its moves; when the block ends without an error
-    they are applied together, in one call (one lock order), as the block's last writes.
-
-    Why: the account rows are locked from the first transfer until the transaction commits. A paid
-    order makes its transfers early (capture and hold, then the release) and then writes its order,
-    audit records, events and notifications; staged, the commission, clearing and wallet rows are
-    locked only for the last milliseconds before COMMIT, so concurrent payments stop queueing on
-    them. A post or void may resolve a pending transfer staged earlier in the same block.
-
-    Use it only around code that does not roll back a savepoint it then carries on from: moves
-    staged inside a rolled-back savepoint would still be applied. Nested blocks join the outer one.
-    """
-    if _staged.get() is not None:
-        yield
-        return
-    staged: list[Move] = []
-    token = _staged.set(staged)
-    try:
-        yield
-    finally:
-        _staged.reset(token)
-    if staged:
-        transfers_apply(staged)
-
-
 def transfers_apply(moves: list[Move]) -> list[Transfer]:
-    """Apply the moves all together, or none of them. Returns one transfer per move, in order
-    (nothing while staged: see `transfers_staged`)."""
-    staged = _staged.get()
-    if staged is not None:
-        staged.extend(moves)
+    """Apply the moves all together, or none of them. Returns one transfer per move, in order.
+
+    Inside `osdm.core.last_writes.last_writes()` (the payment state machine runs in one) the moves
+    are staged instead, and nothing is returned: every call of the block is applied together, in
+    one call, as the block's last writes. The account rows are locked from the first transfer until
+    the transaction commits; staged, a paid order's capture, holds and release lock the shared
+    commission, clearing and wallet rows only for the last milliseconds before COMMIT. A post or void
+    may resolve a pending transfer staged earlier in the same block."""
+    if stage_last("ledger.transfers", moves, transfers_apply):
         return []
     for move in moves:
         if move.kind in (Transfer.Kind.POSTED, Transfer.Kind.PENDING) and move.shortfall_of is None \

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from osdm.core.last_writes import last_writes
-from osdm.ledger.services import transfers_staged
 from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderStatus
 from webhooks.services import event_publish
 
@@ -295,7 +294,7 @@ def _apply(payment: Payment, result: GatewayPayment, *, source: str) -> Payment:
     """Move the (locked) payment towards what the gateway reports, never backwards. The ledger
     transfers this makes (capture, hold, a product's release, refunds) are applied last, together:
     the shared accounts stay locked only until the commit that follows."""
-    with last_writes(), transfers_staged():  # the ledger's transfers, then the listing's sale count
+    with last_writes():  # the ledger's transfers, audit rows and the listing's sale count, last
         return _apply_now(payment, result, source=source)
 
 
