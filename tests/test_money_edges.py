@@ -352,3 +352,33 @@ def test_transfers_in_a_last_writes_block_apply_together_at_its_end_and_resolve_
         with pytest.raises(RuntimeError):  # an error in the block: nothing applied
             failing_change()
         assert not Transfer.objects.filter(id=transfer_id("staged", 4)).exists()
+
+
+def test_cancelling_a_funded_milestone_survives_retries_bad_input_and_strangers(api, alpha, beta, sandbox):
+    poster, seller, contract, (one, _two) = _contract(api, alpha)
+    payment = poster.post(f"/api/v1/orders/{contract['id']}/milestones/{one}/payment").json()
+    gateway_id = _pay_through(api, alpha, sandbox, poster, payment["id"])
+    path = f"/api/v1/orders/{contract['id']}/milestones/{one}/cancel"
+    # Bad input changes nothing: an unknown field, a reason too long.
+    assert_error(seller.post(path, {"reason": "x", "refund": "all"}), 400)
+    assert_error(seller.post(path, {"reason": "x" * 1001}), 400)
+    # A stranger, in this marketplace or another one with the same ids, sees no such order.
+    assert_error(user(api, alpha, seller=True).post(path, {"reason": "mine?"}), 404)
+    assert_error(user(api, beta, seller=True).post(path, {"reason": "mine?"}), 404)
+    with tenant_run(alpha.tenant):
+        assert Escrow.objects.get(milestone_id=one).status == "held"
+    assert sandbox.payments[gateway_id]["refunded"] == 0
+    # The seller cancels, in Arabic; the client retries with the same key: one refund, the same answer.
+    body = {"reason": "لا أستطيع إكمال هذه المرحلة"}
+    first = seller.post(path, body, headers={"Idempotency-Key": "cancel-m1"})
+    again = seller.post(path, body, headers={"Idempotency-Key": "cancel-m1"})
+    assert first.status_code == 200 and first.content == again.content, first.content
+    assert sandbox.payments[gateway_id]["refunded"] == 10000
+    # Without the key, a second cancel is refused: nothing is refunded twice.
+    assert_error(seller.post(path, body), 409, "invalid_transition")
+    with tenant_run(alpha.tenant):
+        assert Escrow.objects.get(milestone_id=one).status == "refunded"
+        assert Transfer.objects.filter(code="refund.paid", reference=contract["id"]).count() == 1
+        from osdm.orders.models import StatusChange
+        assert StatusChange.objects.filter(milestone_id=one, to_status="cancelled").get().note == body["reason"]
+    _books(alpha)

@@ -542,7 +542,7 @@ def milestone_cancel(*, actor: Actor, order: Order, milestone_id, principal, rea
                      _("Once funded, only the seller or the operator can cancel a milestone."), "not_allowed")
             _refund_escrow(order, milestone=milestone, actor=actor, reason=reason or "milestone cancelled")
         milestone = _milestone_transition(milestone, MilestoneStatus.CANCELLED, actor=actor,
-                                          event="milestone.cancelled")
+                                          event="milestone.cancelled", note=reason)
         live = order.milestones.exclude(status=MilestoneStatus.CANCELLED)
         if not live.exists():
             _transition(order, OrderStatus.CANCELLED, actor=actor, event="order.cancelled",
