@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import Conflict, PermissionDenied
+from osdm.core.prepared import Prepared
 from osdm.ledger.models import Account, Transfer, transfer_id
 from osdm.ledger.services import (
     BALANCING_DEBIT,
@@ -107,10 +108,22 @@ def escrow_open(*, order, milestone=None) -> Escrow:
                                  seller_amount=amount - commission, currency=order.currency)
 
 
+def _escrows(lock: bool, of_milestone: bool) -> Prepared:
+    def build(p):
+        qs = (Escrow.objects.select_for_update() if lock else Escrow.objects).filter(order_id=p.uuid("order"))
+        qs = qs.filter(milestone_id=p.uuid("milestone")) if of_milestone else qs.filter(milestone__isnull=True)
+        return qs.order_by("-created_at", "-id")[:1]
+    return Prepared(build)
+
+
+# Every captured payment finds its escrow: compiled once (osdm.core.prepared).
+_escrow_of = {(lock, of_milestone): _escrows(lock, of_milestone) for lock in (False, True) for of_milestone in (False, True)}
+
+
 def escrow_of_payment(payment, *, lock: bool = False) -> Escrow | None:
-    qs = (Escrow.objects.select_for_update() if lock else Escrow.objects).filter(order_id=payment.order_id)
-    return (qs.filter(milestone_id=payment.milestone_id) if payment.milestone_id else qs.filter(milestone__isnull=True)
-            ).first()
+    if payment.milestone_id:
+        return _escrow_of[lock, True].first(order=payment.order_id, milestone=payment.milestone_id)
+    return _escrow_of[lock, False].first(order=payment.order_id)
 
 
 def escrow_hold(*, payment, actor: Actor = SYSTEM) -> Escrow | None:

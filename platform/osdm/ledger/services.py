@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from osdm.core.errors import ApplicationError
 from osdm.core.last_writes import stage_last
+from osdm.core.prepared import Prepared
 
 from .models import Account, Transfer
 
@@ -76,18 +77,24 @@ class AccountSpec:
         return account_code(self.kind, self.currency, self.owner_id, self.scope)
 
 
+# Every escrow hold and release reads these: compiled once (osdm.core.prepared).
+_accounts_by_code = Prepared(lambda p: Account.objects.filter(code__in=p.strs("codes")).order_by())
+_debt = Prepared(lambda p: Account.objects.filter(code=p.str("code"))
+                 .only("id", "debits_posted", "credits_posted", "credits_pending").order_by()[:1])
+
+
 def accounts_get(wanted: dict[str, AccountSpec]) -> dict[str, Account]:
     """Several accounts in one query, each created on first use (as `account_get`): the missing ones
     in one INSERT … ON CONFLICT DO NOTHING (a concurrent first use creates it once) and one more read."""
     codes = [spec.code for spec in wanted.values()]
-    found = {a.code: a for a in Account.objects.filter(code__in=codes)}
+    found = {a.code: a for a in _accounts_by_code.all(codes=codes)}
     missing = {spec.code: spec for spec in wanted.values() if spec.code not in found}
     if missing:
         Account.objects.bulk_create(
             [Account(code=code, kind=spec.kind, currency=spec.currency, owner_id=spec.owner_id,
                      debits_must_not_exceed_credits=spec.kind in GUARDED) for code, spec in missing.items()],
             ignore_conflicts=True)
-        found.update({a.code: a for a in Account.objects.filter(code__in=list(missing))})
+        found.update({a.code: a for a in _accounts_by_code.all(codes=list(missing))})
     return {name: found[spec.code] for name, spec in wanted.items()}
 
 
@@ -339,8 +346,7 @@ def debt_repayment(*, seller_id, currency: str, transfer_key: uuid.UUID, referen
     wallet, as far as the wallet goes, or None when they owe nothing (one query, then). Put it in
     the same call as the move that credits the wallet; both balancing flags make over-repaying
     impossible."""
-    debt = Account.objects.filter(code=account_code(Account.Kind.SELLER_DEBT, currency, seller_id)) \
-        .only("id", "debits_posted", "credits_posted", "credits_pending").first()
+    debt = _debt.first(code=account_code(Account.Kind.SELLER_DEBT, currency, seller_id))
     if debt is None or debt.debits_posted - debt.credits_posted - debt.credits_pending <= 0:
         return None
     wallet = wallet or account_get(kind=Account.Kind.WALLET, currency=currency, owner_id=seller_id)

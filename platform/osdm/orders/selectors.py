@@ -6,6 +6,8 @@ from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from osdm.catalog.models import Listing
 from osdm.core.errors import NotFound, ValidationFailed
+from osdm.core.prepared import Prepared, prefetched
+from osdm.payments.models import Payment
 
 from .models import Milestone, Order, OrderDelivery, OrderKind, Proposal, StatusChange
 
@@ -38,13 +40,30 @@ def order_list(*, principal, role: str | None = None, market: str | None = None,
     return qs
 
 
+def _party_order(p):
+    party = p.uuid("party")
+    return Order.objects.select_related("package").filter(Q(buyer_id=party) | Q(seller_id=party), pk=p.uuid("id"))
+
+
+# An order's detail is read after every step of a checkout: its reads are compiled once (osdm.core.prepared).
+_order_of_party = Prepared(lambda p: _party_order(p).order_by()[:1])
+_order_any = Prepared(lambda p: Order.objects.select_related("package").filter(pk=p.uuid("id")).order_by()[:1])
+_history = Prepared(lambda p: StatusChange.objects.filter(order_id=p.uuid("order")).order_by("created_at", "id"))
+_payments = Prepared(lambda p: Payment.objects.filter(order_id=p.uuid("order")))
+
+
 def order_get(*, principal, order_id) -> Order:
     """One order with what its detail shows. Relations its kind never has (a product's milestones and
     deliveries, a service's milestones) are known empty and not queried."""
-    order = _visible_orders(principal).filter(pk=order_id).first()
+    if getattr(principal, "is_operator", False):
+        order = _order_any.first(id=order_id)
+    else:
+        order = _order_of_party.first(id=order_id, party=principal.pk)
     if order is None:
         raise NotFound(code="order_not_found")
-    lookups = [Prefetch("status_changes", queryset=StatusChange.objects.order_by("created_at", "id")), "payments"]
+    prefetched(order, "status_changes", _history.all(order=order.pk))
+    prefetched(order, "payments", _payments.all(order=order.pk))
+    lookups = []
     empty = []
     if order.kind == OrderKind.CONTRACT:
         lookups.append(Prefetch("milestones", queryset=Milestone.objects.order_by("position")))
@@ -54,7 +73,8 @@ def order_get(*, principal, order_id) -> Order:
         empty.append("deliveries")
     else:
         lookups.append(Prefetch("deliveries", queryset=OrderDelivery.objects.prefetch_related("files")))
-    prefetch_related_objects([order], *lookups)
+    if lookups:
+        prefetch_related_objects([order], *lookups)
     order._prefetched_objects_cache.update({name: getattr(order, name).none() for name in empty})
     return order
 

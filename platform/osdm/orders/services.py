@@ -21,6 +21,7 @@ from osdm.audit.services import Actor, audit_record
 from osdm.catalog.models import Listing, Market, ServicePackage
 from osdm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from osdm.core.last_writes import write_last
+from osdm.core.prepared import Prepared
 from osdm.files.models import StoredFile
 from webhooks.services import event_publish
 
@@ -135,9 +136,19 @@ def _count_sale(order: Order) -> None:
     write_last(lambda: Listing.objects.filter(pk=listing_id).update(sales_count=F("sales_count") + 1))
 
 
+# The reads of every checkout, compiled once (osdm.core.prepared).
+_order_locked = Prepared(lambda p: Order.objects.select_for_update(of=("self",)).select_related("listing")
+                         .filter(pk=p.uuid("id")).order_by()[:1])
+_listing_on_sale = Prepared(lambda p: Listing.objects.filter(pk=p.uuid("id"), status=Listing.Status.PUBLISHED,
+                                                             hidden=False).order_by()[:1])
+
+
 def order_lock(order_id) -> Order:
     """The order, its row locked until the transaction ends (the listing joined for reading only)."""
-    return Order.objects.select_for_update(of=("self",)).select_related("listing").get(pk=order_id)
+    order = _order_locked.first(id=order_id)
+    if order is None:
+        raise Order.DoesNotExist(order_id)
+    return order
 
 
 def _require(condition: bool, message: str, code: str) -> None:
@@ -151,7 +162,7 @@ def _require(condition: bool, message: str, code: str) -> None:
 def order_place(*, actor: Actor, buyer, listing_id, package_tier: str | None = None,
                 requirements: list[dict] | None = None) -> Order:
     """A product purchase or a service order, pending payment."""
-    listing = Listing.objects.filter(pk=listing_id, status=Listing.Status.PUBLISHED, hidden=False).first()
+    listing = _listing_on_sale.first(id=listing_id)
     if listing is None:
         raise NotFound(_("No such listing is on sale."), code="listing_not_found")
     if listing.market == Market.PROJECTS:

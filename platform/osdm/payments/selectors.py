@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from osdm.core.errors import NotFound
+from osdm.core.prepared import Prepared, prefetched
 
-from .models import Payment
+from .models import Payment, Refund
 
 
 def _visible(principal) -> QuerySet[Payment]:
@@ -16,10 +17,31 @@ def _visible(principal) -> QuerySet[Payment]:
     return qs.filter(Q(order__buyer_id=principal.pk) | Q(order__seller_id=principal.pk))
 
 
+def _party_payment(p):
+    party = p.uuid("party")
+    return (Payment.objects.select_related("order")
+            .filter(Q(order__buyer_id=party) | Q(order__seller_id=party), pk=p.uuid("id")))
+
+
+# Read at every step of a checkout: compiled once (osdm.core.prepared).
+_payment_of_party = Prepared(lambda p: _party_payment(p).order_by()[:1])
+_payment_any = Prepared(lambda p: Payment.objects.select_related("order").filter(pk=p.uuid("id")).order_by()[:1])
+_refunds = Prepared(lambda p: Refund.objects.filter(payment_id=p.uuid("payment")))
+
+
 def payment_get(*, principal, payment_id) -> Payment:
-    payment = _visible(principal).filter(pk=payment_id).first()
+    if getattr(principal, "is_operator", False):
+        payment = _payment_any.first(id=payment_id)
+    else:
+        payment = _payment_of_party.first(id=payment_id, party=principal.pk)
     if payment is None:
         raise NotFound(code="payment_not_found")
+    return payment
+
+
+def payment_refunds_load(payment: Payment) -> Payment:
+    """The payment's refunds read into `payment.refunds.all()` (what its representation lists)."""
+    prefetched(payment, "refunds", _refunds.all(payment=payment.pk))
     return payment
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from osdm.core.last_writes import last_writes
+from osdm.core.prepared import Prepared, prefetched
 from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderStatus
 from webhooks.services import event_publish
 
@@ -103,8 +104,28 @@ def payment_for_milestone(*, actor: Actor, order: Order, milestone_id, principal
 # --- gateways ------------------------------------------------------------------------------------
 
 
+# The reads of every checkout step, compiled once (osdm.core.prepared).
+_enabled_config = Prepared(lambda p: GatewayConfig.objects.filter(gateway=p.str("gateway"), enabled=True).order_by()[:1])
+_payment_locked = Prepared(lambda p: Payment.objects.select_for_update().filter(pk=p.uuid("id")).order_by()[:1])
+_order = Prepared(lambda p: Order.objects.filter(pk=p.uuid("id")).order_by()[:1])
+_route_of = Prepared(lambda p: MethodRoute.objects.filter(method=p.str("method")).order_by()[:1])
+_by_reference = {lock: Prepared(lambda p, lock=lock: (Payment.objects.select_for_update() if lock else Payment.objects)
+                                .filter(gateway=p.str("gateway"), gateway_payment_id=p.str("reference"))
+                                .order_by()[:1]) for lock in (False, True)}
+_by_id = {lock: Prepared(lambda p, lock=lock: (Payment.objects.select_for_update() if lock else Payment.objects)
+                         .filter(pk=p.uuid("id"), gateway=p.str("gateway")).order_by()[:1]) for lock in (False, True)}
+
+
 def _config(slug: str) -> GatewayConfig | None:
-    return GatewayConfig.objects.filter(gateway=slug, enabled=True).first()
+    return _enabled_config.first(gateway=slug)
+
+
+def payment_lock(payment_id) -> Payment:
+    """The payment, its row locked until the transaction ends."""
+    payment = _payment_locked.first(id=payment_id)
+    if payment is None:
+        raise Payment.DoesNotExist(payment_id)
+    return payment
 
 
 def gateway_for(slug: str, *, client=None, config: GatewayConfig | None = None) -> Gateway:
@@ -131,7 +152,7 @@ def _route(method: Method, gateway: str | None) -> list[str]:
     """The gateways to try, in order."""
     if gateway:
         return [gateway]
-    route = MethodRoute.objects.filter(method=method.value).first()
+    route = _route_of.first(method=method.value)
     if route is None:
         raise ValidationFailed(_("This payment method is not available here."), code="method_not_available",
                                fields={"method": [_("Not available.")]})
@@ -157,10 +178,13 @@ def payment_process(*, actor: Actor, payment: Payment, principal, data: ProcessI
     if principal.pk != payment.payer_id:
         raise PermissionDenied(_("Only the payer processes this payment."), code="not_the_payer")
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment.pk)
         if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
             raise Conflict(_("This payment has already succeeded."), code="already_paid")
-        order = Order.objects.get(pk=payment.order_id)
+        # Only a captured payment is ever refunded, and a status never moves back from the refunded
+        # ones refused above: this payment has no refunds, and its answer lists none without a query.
+        prefetched(payment, "refunds", [])
+        order = _order.first(id=payment.order_id)
         if order.status == OrderStatus.CANCELLED:
             raise Conflict(_("This order is cancelled."), code="order_cancelled")
         method = data.method
@@ -220,7 +244,7 @@ def payment_confirm(*, actor: Actor, payment: Payment, principal, data: dict) ->
     if principal.pk != payment.payer_id:
         raise PermissionDenied(_("Only the payer confirms this payment."), code="not_the_payer")
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment.pk)
         if payment.status != PaymentStatus.REQUIRES_ACTION or not payment.gateway_payment_id:
             raise Conflict(_("This payment is not waiting for a confirmation."), code="invalid_transition")
         gateway = gateway_for(payment.gateway)
@@ -249,7 +273,7 @@ def payment_sync(*, payment: Payment) -> Payment:
     except GatewayError as exc:
         raise Conflict(exc.message, code=f"gateway_{exc.code}"[:60]) from exc
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment.pk)
         if result.status == GatewayStatus.AUTHORIZED:
             _capture(gateway_for(payment.gateway), payment)
             return payment
@@ -492,16 +516,15 @@ def _capture(gateway: Gateway, payment: Payment) -> None:
 
 
 def _payment_of(gateway_payment_id: str, payment_id: str | None, slug: str, *, lock: bool = False) -> Payment | None:
-    payments = Payment.objects.select_for_update() if lock else Payment.objects
     if gateway_payment_id:
-        found = payments.filter(gateway=slug, gateway_payment_id=gateway_payment_id).first()
+        found = _by_reference[lock].first(gateway=slug, reference=gateway_payment_id)
         if found:
             return found
     if payment_id:
         try:
-            return payments.filter(pk=payment_id, gateway=slug).first()
-        except (ValueError, ValidationFailed):
-            return None
+            return _by_id[lock].first(id=payment_id, gateway=slug)
+        except (ValueError, TypeError):
+            return None  # not a payment id of ours
     return None
 
 
@@ -513,7 +536,7 @@ def refund_create(*, actor: Actor, payment: Payment, amount: int | None, reason:
     """Refund through the gateway, in full (amount None) or in part; several partial refunds may
     add up to the captured amount, never more."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = payment_lock(payment.pk)
         reserved = sum(Refund.objects.filter(payment=payment, status=Refund.Status.PENDING).values_list("amount",
                                                                                                           flat=True))
         available = payment.refundable - reserved

@@ -63,7 +63,7 @@ class PaymentListView(generics.ListAPIView):
 class PaymentDetailView(APIView):
     @extend_schema(operation_id="payments_retrieve", tags=TAG, responses={200: PaymentSerializer, **ERRORS})
     def get(self, request, payment_id):
-        return Response(PaymentSerializer(_payment(request, payment_id)).data)
+        return Response(PaymentSerializer(selectors.payment_refunds_load(_payment(request, payment_id))).data)
 
 
 class PaymentProcessView(APIView):
