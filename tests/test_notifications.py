@@ -78,3 +78,28 @@ def test_notifications_never_cross_tenants(api, alpha, beta):
     with tenant_run(beta.tenant):
         assert not Notification.objects.filter(kind="order.created", data__id__isnull=False,
                                                user_id=seller.user_id).exists()
+
+
+def test_a_transactions_emails_are_queued_once_after_it_commits(api, alpha, django_capture_on_commit_callbacks):
+    """The test's transaction never commits, so the order and its payment share one: their three
+    e-mails (order.created to the seller, order.paid to both) leave as one task."""
+    from osdm.notifications.services import _EmailBatch
+    from osdm.notifications.tasks import send_emails
+
+    seller = user(api, alpha, seller=True, email="batch-seller@example.com")
+    buyer = _arabic_buyer(api, alpha)
+    gig = service(seller, alpha, packages=[{"tier": "basic", "title": "B", "price": 15000, "delivery_days": 3}])
+    with django_capture_on_commit_callbacks() as callbacks:
+        order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                               "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+        _pay(alpha, order["payment"]["id"])
+    (batch,) = [c for c in callbacks if isinstance(c, _EmailBatch)]
+    with tenant_run(alpha.tenant):
+        notified = Notification.objects.filter(data__id=order["id"])
+        assert sorted(map(str, batch.ids)) == sorted(str(n.pk) for n in notified) and len(batch.ids) == 3
+        sent = len(mail.outbox)
+        assert send_emails.run([str(i) for i in batch.ids]) == 3
+        assert send_emails.run([str(i) for i in batch.ids]) == 0  # a retry resends nothing
+    assert len(mail.outbox) == sent + 3
+    assert sorted(m.to[0] for m in mail.outbox[-3:]) == [
+        "arabic-buyer@example.com", "batch-seller@example.com", "batch-seller@example.com"]

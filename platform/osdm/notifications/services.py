@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from osdm.core.prepared import Prepared
 from osdm.payments.gateways.base import EXPONENTS
 
 from .models import Notification, NotificationPreference
@@ -56,19 +57,26 @@ class _Safe(dict):
         return ""
 
 
+def _recipients_query(p):
+    from osdm.accounts.models import User
+
+    # The recipients and their preference for this kind, in one query (no preference: both on).
+    preference = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=p.str("kind"))
+    return (User.objects.filter(pk__in=p.uuids("ids"), is_active=True).only("id", "locale")
+            .annotate(wants_in_app=Subquery(preference.values("in_app")[:1]),
+                      wants_email=Subquery(preference.values("email")[:1])))
+
+
+# Several events of every checkout notify: compiled once per number of recipients (osdm.core.prepared).
+_recipients_with_preferences = Prepared(_recipients_query)
+
+
 def notify_for_event(event) -> list[Notification]:
     """The EVENT_HOOKS entry: called by webhooks.event_publish inside the event's transaction."""
     if event.type not in TEMPLATES or connection.schema_name == "public":
         return []
-    from osdm.accounts.models import User
-
-    # The recipients and their preference for this kind, in one query (no preference: both on).
-    preference = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=event.type)
-    recipients = list(User.objects.filter(pk__in=[_uuid(i) for i in _recipients(event.type, event.data)
-                                                  if _uuid(i)], is_active=True)
-                      .only("id", "locale")
-                      .annotate(wants_in_app=Subquery(preference.values("in_app")[:1]),
-                                wants_email=Subquery(preference.values("email")[:1])))
+    recipients = _recipients_with_preferences.all(
+        ids=list(dict.fromkeys(u for u in map(_uuid, _recipients(event.type, event.data)) if u)), kind=event.type)
     if not recipients:
         return []
     created, emails = [], []
@@ -86,9 +94,33 @@ def notify_for_event(event) -> list[Notification]:
             emails.append(notification.pk)
     Notification.objects.bulk_create(created)
     if emails:
-        schema = connection.schema_name
-        transaction.on_commit(lambda: _queue_emails(emails, schema))
+        _emails_after_commit(emails)
     return created
+
+
+class _EmailBatch:
+    """The e-mails of one transaction's notifications, queued after it commits as one task: a
+    checkout notifies three times in one transaction, and each task sent costs the request ~0.6 ms."""
+
+    def __init__(self, schema: str) -> None:
+        self.schema, self.ids = schema, []
+
+    def __call__(self) -> None:
+        _queue_emails(self.ids, self.schema)
+
+
+def _emails_after_commit(ids: list) -> None:
+    # Join the batch this transaction already has. A batch registered inside a savepoint that rolls
+    # back is dropped by Django with its ids (their notifications are gone too); ids joined from a
+    # savepoint that rolls back name rows that no longer exist, which email_send skips.
+    schema = connection.schema_name
+    for _savepoints, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _EmailBatch) and callback.schema == schema:
+            callback.ids.extend(ids)
+            return
+    batch = _EmailBatch(schema)
+    batch.ids.extend(ids)
+    transaction.on_commit(batch)
 
 
 def _uuid(value):
@@ -101,14 +133,13 @@ def _uuid(value):
 def _queue_emails(ids: list, schema: str) -> None:
     from django_tenants.utils import schema_context
 
-    from .tasks import send_email
+    from .tasks import send_emails
 
     with schema_context(schema):
-        for notification_id in ids:
-            try:
-                send_email.apply_async((str(notification_id),))
-            except Exception:  # the broker is down: the in-app notification is there; the e-mail is lost
-                logger.warning("could not queue the e-mail of notification %s", notification_id)
+        try:
+            send_emails.apply_async(([str(i) for i in ids],))
+        except Exception:  # the broker is down: the in-app notifications are there; the e-mails are lost
+            logger.warning("could not queue the e-mails of notifications %s", ", ".join(map(str, ids)))
 
 
 def email_send(*, notification_id) -> bool:
