@@ -149,7 +149,7 @@ if not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL is not set: run through `make run` / `make test`, or export it.")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "osdm.core.cache.RedisCache",  # one client per pool, not per call
         "LOCATION": REDIS_URL,
         # Every key is prefixed with the current schema: no cache entry crosses tenants.
         "KEY_FUNCTION": "django_tenants.cache.make_key",

@@ -75,7 +75,8 @@ def order_get(*, principal, order_id) -> Order:
         lookups.append(Prefetch("deliveries", queryset=OrderDelivery.objects.prefetch_related("files")))
     if lookups:
         prefetch_related_objects([order], *lookups)
-    order._prefetched_objects_cache.update({name: getattr(order, name).none() for name in empty})
+    for name in empty:
+        prefetched(order, name, [])  # not .none(): iterating that compiles a query (~0.7 ms) to learn it is empty
     return order
 
 
