@@ -476,3 +476,31 @@ def test_the_documented_catalog_is_current():
     from django.core.management import call_command
 
     call_command("webhook_catalog", "--check")
+
+
+def test_a_last_writes_blocks_events_are_inserted_together_at_its_end_in_order(receiver, alpha):
+    from osdm.core.last_writes import last_writes
+    from osdm.notifications.models import Notification
+
+    path = receiver.path()
+    with tenant_run(alpha.tenant):
+        endpoint = _endpoint(receiver, path, event_types=["ping", "user.created"])
+        before = Event.objects.count()
+        with last_writes():
+            first = services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": "1"})
+            second = services.event_publish(event_type="user.created", data=catalog.get("user.created").sample)
+            assert Event.objects.count() == before  # not yet: at the end of the block
+        assert Event.objects.count() == before + 2
+        assert first.sequence < second.sequence
+        assert [e.id for e in Event.objects.filter(sequence__gte=first.sequence)] == [first.id, second.id]
+        assert {d.event_id for d in Delivery.objects.filter(endpoint_id=endpoint.id)} == {first.sequence,
+                                                                                         second.sequence}
+        result = _attempt_all(second)[0]
+        assert result.status == "succeeded"
+        assert _verify(receiver.wait(path)[0], endpoint.secret)["sequence"] == second.sequence
+
+        notified = Notification.objects.count()
+        with pytest.raises(RuntimeError), last_writes():
+            services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": "lost"})
+            raise RuntimeError("the change fails")
+        assert Event.objects.count() == before + 2 and Notification.objects.count() == notified  # nothing staged is written

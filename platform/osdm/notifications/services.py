@@ -7,10 +7,9 @@ import logging
 import uuid
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from osdm.core.prepared import Prepared
+from osdm.core.last_writes import stage_last
 from osdm.payments.gateways.base import EXPONENTS
 
 from .models import Notification, NotificationPreference
@@ -57,41 +56,54 @@ class _Safe(dict):
         return ""
 
 
-def _recipients_query(p):
-    from osdm.accounts.models import User
-
-    # The recipients and their preference for this kind, in one query (no preference: both on).
-    preference = NotificationPreference.objects.filter(user=OuterRef("pk"), kind=p.str("kind"))
-    return (User.objects.filter(pk__in=p.uuids("ids"), is_active=True).only("id", "locale")
-            .annotate(wants_in_app=Subquery(preference.values("in_app")[:1]),
-                      wants_email=Subquery(preference.values("email")[:1])))
-
-
-# Several events of every checkout notify: compiled once per number of recipients (osdm.core.prepared).
-_recipients_with_preferences = Prepared(_recipients_query)
+# The recipients of some events and their preferences for those kinds, in one query (no row: both on).
+_RECIPIENTS = (
+    "SELECT u.id, u.locale, p.kind, p.in_app, p.email FROM accounts_user AS u "
+    "LEFT JOIN notifications_notificationpreference AS p ON p.user_id = u.id AND p.kind = ANY(%s) "
+    "WHERE u.id = ANY(%s) AND u.is_active")
 
 
 def notify_for_event(event) -> list[Notification]:
-    """The EVENT_HOOKS entry: called by webhooks.event_publish inside the event's transaction."""
+    """The EVENT_HOOKS entry: called by webhooks.event_publish inside the event's transaction. Inside
+    a `last_writes` block (a payment's), the block's events are notified together at its end: one
+    read of recipients and preferences and one insert for all (nothing is returned then)."""
     if event.type not in TEMPLATES or connection.schema_name == "public":
         return []
-    recipients = _recipients_with_preferences.all(
-        ids=list(dict.fromkeys(u for u in map(_uuid, _recipients(event.type, event.data)) if u)), kind=event.type)
-    if not recipients:
+    if stage_last("notifications", [event], notify_events):
         return []
+    return notify_events([event])
+
+
+def notify_events(events: list) -> list[Notification]:
+    """In-app notifications (and e-mails after commit) for these events, in each recipient's language
+    and as each prefers."""
+    wanted = [(event, [u for u in map(_uuid, _recipients(event.type, event.data)) if u]) for event in events]
+    ids = list(dict.fromkeys(u for _event, recipients in wanted for u in recipients))
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_RECIPIENTS, [sorted({event.type for event in events}), ids])
+        rows = cursor.fetchall()
+    locales, preferences = {}, {}
+    for user_id, locale, kind, in_app, email in rows:
+        locales[user_id] = locale
+        if kind is not None:
+            preferences[user_id, kind] = (in_app, email)
     created, emails = [], []
-    for user in recipients:
-        in_app = True if user.wants_in_app is None else user.wants_in_app
-        email = True if user.wants_email is None else user.wants_email
-        if not (in_app or email):
-            continue
-        title, body = _render(event.type, event.data, user.locale)
-        notification = Notification(user=user, kind=event.type, title=title, body=body,
-                                    data={k: v for k, v in event.data.items() if k.endswith("id") or k == "number"},
-                                    in_app=in_app)
-        created.append(notification)
-        if email:
-            emails.append(notification.pk)
+    for event, recipients in wanted:
+        data = {k: v for k, v in event.data.items() if k.endswith("id") or k == "number"}
+        for user_id in dict.fromkeys(recipients):
+            if user_id not in locales:
+                continue  # deactivated, or not a user of this marketplace
+            in_app, email = preferences.get((user_id, event.type), (True, True))
+            if not (in_app or email):
+                continue
+            title, body = _render(event.type, event.data, locales[user_id])
+            notification = Notification(user_id=user_id, kind=event.type, title=title, body=body, data=dict(data),
+                                        in_app=in_app)
+            created.append(notification)
+            if email:
+                emails.append(notification.pk)
     Notification.objects.bulk_create(created)
     if emails:
         _emails_after_commit(emails)
