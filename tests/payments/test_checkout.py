@@ -286,6 +286,11 @@ def test_payments_are_private_to_the_parties_and_the_tenant(api, alpha, beta, sa
     assert_error(user(api, alpha).get(f"/api/v1/payments/{payment_id}/"), 404, "payment_not_found")
     assert_error(user(api, beta).get(f"/api/v1/payments/{payment_id}/"), 404)
     assert_error(api(beta, beta.secret_key).get(f"/api/v1/payments/{payment_id}/"), 404)
+    for stranger in (user(api, alpha), user(api, beta)):  # processing: not found either, and nothing moves
+        assert_error(stranger.post(f"/api/v1/payments/{payment_id}/process", {"method": "mada", "return_url": RETURN}),
+                     404, "payment_not_found")
+    paid = seller.get(f"/api/v1/payments/{payment_id}/").json()
+    assert (paid["status"], paid["method"], paid["gateway"]) == ("pending", "", "")
 
 
 @pytest.mark.parametrize("body", [

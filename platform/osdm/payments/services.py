@@ -105,9 +105,10 @@ def payment_for_milestone(*, actor: Actor, order: Order, milestone_id, principal
 
 
 # The reads of every checkout step, compiled once (osdm.core.prepared).
+_payment_with_order_locked = Prepared(lambda p: Payment.objects.select_for_update(of=("self",)).select_related("order")
+                                      .filter(pk=p.uuid("id")).order_by()[:1])
 _enabled_config = Prepared(lambda p: GatewayConfig.objects.filter(gateway=p.str("gateway"), enabled=True).order_by()[:1])
 _payment_locked = Prepared(lambda p: Payment.objects.select_for_update().filter(pk=p.uuid("id")).order_by()[:1])
-_order = Prepared(lambda p: Order.objects.filter(pk=p.uuid("id")).order_by()[:1])
 _route_of = Prepared(lambda p: MethodRoute.objects.filter(method=p.str("method")).order_by()[:1])
 _by_reference = {lock: Prepared(lambda p, lock=lock: (Payment.objects.select_for_update() if lock else Payment.objects)
                                 .filter(gateway=p.str("gateway"), gateway_payment_id=p.str("reference"))
@@ -171,20 +172,23 @@ class ProcessInput:
     source: Source = field(default_factory=Source)
 
 
-def payment_process(*, actor: Actor, payment: Payment, principal, data: ProcessInput) -> Payment:
+def payment_process(*, actor: Actor, payment_id, principal, data: ProcessInput) -> Payment:
     """Send the payment to a gateway (the method's primary one, its fallback when the primary is
     failing) and record what the payer must do next. A declined payment is recorded as failed and can
-    be processed again; a gateway outage leaves it as it was and answers 502."""
-    if principal.pk != payment.payer_id:
-        raise PermissionDenied(_("Only the payer processes this payment."), code="not_the_payer")
+    be processed again; a gateway outage leaves it as it was and answers 502. Only the order's
+    parties see the payment (anyone else: 404), and only the payer processes it (403)."""
     with transaction.atomic():
-        payment = payment_lock(payment.pk)
+        payment = _payment_with_order_locked.first(id=payment_id)
+        if payment is None or principal.pk not in (payment.order.buyer_id, payment.order.seller_id):
+            raise NotFound(code="payment_not_found")
+        if principal.pk != payment.payer_id:
+            raise PermissionDenied(_("Only the payer processes this payment."), code="not_the_payer")
         if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED):
             raise Conflict(_("This payment has already succeeded."), code="already_paid")
         # Only a captured payment is ever refunded, and a status never moves back from the refunded
         # ones refused above: this payment has no refunds, and its answer lists none without a query.
         prefetched(payment, "refunds", [])
-        order = _order.first(id=payment.order_id)
+        order = payment.order
         if order.status == OrderStatus.CANCELLED:
             raise Conflict(_("This order is cancelled."), code="order_cancelled")
         method = data.method
@@ -220,18 +224,18 @@ def payment_process(*, actor: Actor, payment: Payment, principal, data: ProcessI
                 continue
             except GatewayError as exc:
                 payment.method, payment.gateway = data.method.value, slug
-                payment.save(update_fields=["method", "gateway", "attempt", "updated_at"])
                 return _apply(payment, GatewayPayment(gateway_payment_id=payment.gateway_payment_id,
                                                       status=GatewayStatus.FAILED, amount=payment.amount,
                                                       currency=payment.currency, failure_code=exc.code,
-                                                      failure_message=exc.message), source="process")
+                                                      failure_message=exc.message), source="process",
+                              unsaved=["method", "gateway", "attempt"])
             payment.method, payment.gateway = data.method.value, slug
             payment.gateway_payment_id, payment.return_url = result.gateway_payment_id, data.return_url
-            payment.save(update_fields=["method", "gateway", "gateway_payment_id", "return_url", "attempt",
-                                        "updated_at"])
+            attempt = ["method", "gateway", "gateway_payment_id", "return_url", "attempt"]
             if result.status == GatewayStatus.PENDING and payment.status == PaymentStatus.FAILED:
-                _move(payment, PaymentStatus.PENDING)
-            return _apply(payment, result, source="process")
+                _move(payment, PaymentStatus.PENDING, unsaved=attempt)
+                attempt = []
+            return _apply(payment, result, source="process", unsaved=attempt)
         if errors:
             # Nothing happened at any gateway: commit nothing, let the payer retry.
             transaction.set_rollback(True)
@@ -307,19 +311,31 @@ _FROM_GATEWAY = {
 _REFUNDED = (PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)
 
 
-def _move(payment: Payment, status: str, **fields: Any) -> None:
+def _move(payment: Payment, status: str, *, unsaved: list[str] = (), **fields: Any) -> None:
+    """Set the status (and `fields`) and write them, with the `unsaved` fields the caller changed."""
     payment.status = status
     for name, value in fields.items():
         setattr(payment, name, value)
-    payment.save(update_fields=["status", "updated_at", *fields])
+    _save(payment, ["status", *fields, *unsaved])
 
 
-def _apply(payment: Payment, result: GatewayPayment, *, source: str) -> Payment:
+def _save(payment: Payment, fields: list[str]) -> None:
+    payment.save(update_fields=[*dict.fromkeys([*fields, *payment.__dict__.pop("_unsaved", ())]), "updated_at"])
+
+
+def _apply(payment: Payment, result: GatewayPayment, *, source: str, unsaved: list[str] = ()) -> Payment:
     """Move the (locked) payment towards what the gateway reports, never backwards. The ledger
     transfers this makes (capture, hold, a product's release, refunds) are applied last, together:
-    the shared accounts stay locked only until the commit that follows."""
+    the shared accounts stay locked only until the commit that follows. `unsaved`: fields of the
+    payment the caller changed (a new attempt's gateway and reference) and leaves to this to write,
+    with the status, in one UPDATE."""
     with last_writes():  # the ledger's transfers, audit rows and the listing's sale count, last
-        return _apply_now(payment, result, source=source)
+        payment.__dict__["_unsaved"] = list(unsaved)
+        payment = _apply_now(payment, result, source=source)
+        if payment.__dict__.get("_unsaved"):
+            _save(payment, [])  # the state did not move: the attempt is written alone
+        payment.__dict__.pop("_unsaved", None)
+        return payment
 
 
 def _apply_now(payment: Payment, result: GatewayPayment, *, source: str) -> Payment:
@@ -330,7 +346,7 @@ def _apply_now(payment: Payment, result: GatewayPayment, *, source: str) -> Paym
     if target == payment.status and target not in _REFUNDED:
         if result.next_action and target == PaymentStatus.REQUIRES_ACTION:
             payment.next_action = _action(result)
-            payment.save(update_fields=["next_action", "updated_at"])
+            _save(payment, ["next_action"])
         return payment
     if target in _REFUNDED:
         refunded = result.refunded_amount or (payment.amount if target == PaymentStatus.REFUNDED else 0)

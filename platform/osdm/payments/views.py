@@ -74,7 +74,6 @@ class PaymentProcessView(APIView):
                    summary="Pay: choose a method (and gateway); the response says what to do next (next_action)")
     @idempotent
     def post(self, request, payment_id):
-        payment = _payment(request, payment_id)
         data = ProcessInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -86,7 +85,7 @@ class PaymentProcessView(APIView):
         def callback_url_for(slug: str) -> str:
             return request.build_absolute_uri(reverse("payment-callback", kwargs={"gateway": slug}))
 
-        payment = services.payment_process(actor=_actor(request), payment=payment, principal=request.user,
+        payment = services.payment_process(actor=_actor(request), payment_id=payment_id, principal=request.user,
                                            data=services.ProcessInput(method=Method(values["method"]),
                                                                       return_url=values["return_url"],
                                                                       callback_url_for=callback_url_for,
