@@ -34,7 +34,7 @@ def test_rows_match_the_orm_with_select_related_and_the_same_sql(alpha):
             got_seller, got_buyer = _active.first(id=seller.pk), _active.first(id=str(buyer.pk))
         with CaptureQueriesContext(connection) as orm_log:
             want = User.objects.select_related("seller_profile").filter(pk=seller.pk, is_active=True)[:1].get()
-        assert prepared_log[0]["sql"] == orm_log[0]["sql"]  # same statement, logged like any other
+        assert prepared_log[0]["sql"] == orm_log[0]["sql"]  # the same statement, logged like any other
         assert got_seller == want and got_seller.email == want.email and got_seller.token_version == 0
         with CaptureQueriesContext(connection) as more:
             assert got_seller.seller_profile.display_name == "بائع"  # populated, no extra query
@@ -47,6 +47,17 @@ def test_rows_match_the_orm_with_select_related_and_the_same_sql(alpha):
         User.objects.filter(pk=buyer.pk).update(is_active=False)
         assert _active.first(id=buyer.pk) is None  # the constant of the shape still applies
         assert _active.first(id=uuid.uuid4()) is None
+
+
+def test_statements_are_prepared_once_per_session(alpha):
+    with tenant_run(alpha.tenant):
+        buyer, _ = _people("ps")
+        for _ in range(3):
+            assert _active.first(id=buyer.pk) == buyer
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ['%FROM "accounts_user" LEFT OUTER JOIN "accounts_sellerprofile"%'])
+            assert cursor.fetchone()[0] == 1
 
 
 def test_each_marketplace_sees_its_own_rows(alpha, beta):

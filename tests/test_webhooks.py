@@ -500,7 +500,12 @@ def test_a_last_writes_blocks_events_are_inserted_together_at_its_end_in_order(r
         assert _verify(receiver.wait(path)[0], endpoint.secret)["sequence"] == second.sequence
 
         notified = Notification.objects.count()
-        with pytest.raises(RuntimeError), last_writes():
-            services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": "lost"})
-            raise RuntimeError("the change fails")
+
+        def failing_change():
+            with last_writes():
+                services.event_publish(event_type="ping", data={"endpoint_id": endpoint.id, "message": "lost"})
+                raise RuntimeError("the change fails")
+
+        with pytest.raises(RuntimeError):
+            failing_change()
         assert Event.objects.count() == before + 2 and Notification.objects.count() == notified  # nothing staged is written

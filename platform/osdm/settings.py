@@ -142,6 +142,11 @@ DATABASES["default"]["ENGINE"] = "osdm.core.postgresql_backend"  # django-tenant
 # Typo tolerance of search: how close a query word must be to a word of a title or tag (pg_trgm's
 # default, 0.6, misses common Arabic plural forms such as شعارات for شعار).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c pg_trgm.word_similarity_threshold=0.5"
+# Server-side prepared statements for the statements that ask for it (osdm.core.prepared's hot reads,
+# the ledger's writes): Django disables them all by default (prepare_threshold None) for transaction
+# poolers, which OSDM cannot sit behind anyway (the tenant's search_path lives in the session:
+# docs/deployment.md). Django's own queries bind on the client and are never prepared.
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 2**62
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")

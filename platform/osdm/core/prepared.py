@@ -27,10 +27,12 @@ supported (it is a second query: prefetch with `prefetch_related_objects` on the
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -160,9 +162,16 @@ class _Plan:
         connection = connections[self.db]
         if self.for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+        with connection.cursor() as cursor:  # the tenant's search_path set, as for any query
+            prepared = _PreparingCursor(cursor.cursor.connection)
+            started = time.monotonic()
+            try:
+                connection.make_cursor(prepared).execute(self.sql, params)  # execute wrappers, Django's errors
+            finally:
+                if connection.queries_logged:  # DEBUG's query log, with the values (as Django's own log has them)
+                    connection.queries_log.append({"sql": connection.ops.compose_sql(self.sql, params),
+                                                   "time": f"{time.monotonic() - started:.3f}"})
+            rows = prepared.fetchall()
         return [self._instance(row, connection) for row in rows]
 
     def _instance(self, row, connection) -> Model:
@@ -181,6 +190,14 @@ class _Plan:
         for name, pos in self.annotations:
             setattr(obj, name, row[pos])
         return obj
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Server-side binding, and a statement PostgreSQL parses and plans once per session (Django's
+    cursors bind on the client, so each query would be parsed and planned again)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 def _hashable(value: Any) -> bool:
