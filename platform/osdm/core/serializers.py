@@ -25,16 +25,38 @@ class that overrides `get_fields()` has to say which it is; leaving it unsaid is
 
 from __future__ import annotations
 
+import copy
+
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from rest_framework import fields as drf_fields
 from rest_framework import serializers
+from rest_framework.utils.formatting import lazy_format
 from rest_framework.utils.serializer_helpers import BindingDict
 
 # Set when a serializer is used, never when it is built: a template holding one was used in get_fields().
 _USE_STATE = frozenset({"fields", "_data", "_errors", "_validated_data"})
 # These bind() depend on the field's name alone, so a template is bound once for all its copies.
 _NAME_ONLY_BINDS = (drf_fields.Field.bind, drf_fields.SerializerMethodField.bind)
+
+
+class _Format(lazy_format):
+    """DRF's lazy_format without its cache: formatted in the language of each use. A lazy_format keeps
+    its first result, which is harmless on a validator of one instance but would give every later
+    request the language of the first error once the validator is shared by all the copies."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self.format_string.format(*self.args, **self.kwargs)
+
+
+def _shareable(validator):
+    message = getattr(validator, "message", None)
+    if type(message) is lazy_format and message.result is None:
+        validator = copy.copy(validator)
+        validator.message = _Format(message.format_string, *message.args, **message.kwargs)
+    return validator
 
 
 class _Template:
@@ -49,6 +71,8 @@ class _Template:
         if used:
             raise TypeError(f"{self.cls.__name__} was used inside get_fields() ({', '.join(sorted(used))}): "
                             "set fields_depend_on_instance = True on the serializer whose get_fields() it is")
+        if "_validators" in self.state:
+            self.state["_validators"] = [_shareable(v) for v in self.state["_validators"]]
         self.containers = tuple(k for k, v in self.state.items() if isinstance(v, dict | list | set))
         # (attribute, its template, whether this field is the sub-field's parent, as of a ListField's child)
         self.children = tuple((k, _Template(v), v.parent is field) for k, v in self.state.items()
