@@ -73,6 +73,8 @@ class _Template:
                             "set fields_depend_on_instance = True on the serializer whose get_fields() it is")
         if "_validators" in self.state:
             self.state["_validators"] = [_shareable(v) for v in self.state["_validators"]]
+        # `_kwargs` is copied too, though a copy's `_kwargs["child"]` stays the template's child: DRF reads
+        # `_kwargs` only to print a field and to deep-copy it, and a deep copy is a new field either way.
         self.containers = tuple(k for k, v in self.state.items() if isinstance(v, dict | list | set))
         # (attribute, its template, whether this field is the sub-field's parent, as of a ListField's child)
         self.children = tuple((k, _Template(v), v.parent is field) for k, v in self.state.items()
@@ -91,10 +93,10 @@ class _Template:
         return field
 
 
-# No docstrings on these bases: drf-spectacular shows a class's docstring, or its nearest base's, as the
-# description of every serializer that has none of its own.
-class FieldTemplates:  # `fields` made from templates kept per class: see the module docstring
-
+# `fields` made from templates kept per class: see the module docstring. No docstrings on these bases:
+# drf-spectacular shows a class's docstring, or its nearest base's, as the description of every
+# serializer that has none of its own.
+class FieldTemplates:
     fields_depend_on_instance = False
 
     def __init_subclass__(cls, **kwargs) -> None:
