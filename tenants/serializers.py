@@ -1,12 +1,12 @@
 from django.http.request import split_domain_port
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, Serializer, StrictInputSerializer
 
 from .models import CURRENCIES, DISPUTE_UNANSWERED_OUTCOMES, LOCALES, SecretKey, Tenant
 
 
-class TenantSettingsFields(serializers.Serializer):
+class TenantSettingsFields(Serializer):
     operator_email = serializers.EmailField(required=False, allow_blank=True)
     display_name_en = serializers.CharField(max_length=200, required=False)
     display_name_ar = serializers.CharField(max_length=200, required=False)
@@ -49,7 +49,7 @@ class SuspendInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class TenantSerializer(serializers.ModelSerializer):
+class TenantSerializer(ModelSerializer):
     domain = serializers.CharField(source="host", read_only=True)
     api_base_url = serializers.SerializerMethodField()
 
@@ -72,7 +72,7 @@ class TenantSerializer(serializers.ModelSerializer):
         return f"{scheme}://{tenant.host}{suffix}/api/v1/"
 
 
-class MarketplaceSerializer(serializers.ModelSerializer):
+class MarketplaceSerializer(ModelSerializer):
     """What a storefront needs to draw the marketplace: public, no secrets."""
 
     class Meta:
@@ -82,7 +82,7 @@ class MarketplaceSerializer(serializers.ModelSerializer):
                   "commission_bps", "escrow_auto_release_days", "dispute_window_days"]
 
 
-class SecretKeySerializer(serializers.ModelSerializer):
+class SecretKeySerializer(ModelSerializer):
     class Meta:
         model = SecretKey
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
@@ -99,6 +99,6 @@ class SecretKeyInput(StrictInputSerializer):
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class TenantCreatedSerializer(serializers.Serializer):
+class TenantCreatedSerializer(Serializer):
     tenant = TenantSerializer()
     secret_key = SecretKeyCreatedSerializer()

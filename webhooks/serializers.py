@@ -1,12 +1,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, Serializer, StrictInputSerializer
 
 from .models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 
 
-class EndpointSerializer(serializers.ModelSerializer):
+class EndpointSerializer(ModelSerializer):
     class Meta:
         model = WebhookEndpoint
         fields = ["id", "url", "description", "event_types", "enabled", "disabled_reason", "failing_since",
@@ -44,11 +44,11 @@ class RedeliverFailedInput(StrictInputSerializer):
     since = serializers.DateTimeField()
 
 
-class RedeliverFailedOutput(serializers.Serializer):
+class RedeliverFailedOutput(Serializer):
     redelivered = serializers.IntegerField()
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(ModelSerializer):
     timestamp = serializers.DateTimeField(source="created_at")
 
     class Meta:
@@ -56,14 +56,14 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "type", "version", "sequence", "timestamp", "data"]
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(ModelSerializer):
     class Meta:
         model = DeliveryAttempt
         fields = ["id", "attempted_at", "url", "request_headers", "response_status", "response_body", "latency_ms",
                   "error"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ModelSerializer):
     event_id = serializers.CharField(source="event.id")
     event_type = serializers.CharField(source="event.type")
     attempts = serializers.SerializerMethodField()

@@ -2,12 +2,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, Serializer, StrictInputSerializer
 
 from .models import SellerProfile, User
 
 
-class SellerProfileSerializer(serializers.ModelSerializer):
+class SellerProfileSerializer(ModelSerializer):
     rating = serializers.SerializerMethodField()
 
     class Meta:
@@ -19,7 +19,7 @@ class SellerProfileSerializer(serializers.ModelSerializer):
         return round(profile.rating_sum / profile.rating_count, 2) if profile.rating_count else None
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     seller_profile = serializers.SerializerMethodField()
     is_seller = serializers.BooleanField(read_only=True)
 
@@ -33,7 +33,7 @@ class UserSerializer(serializers.ModelSerializer):
         return SellerProfileSerializer(profile).data if profile else None
 
 
-class TokenPairSerializer(serializers.Serializer):
+class TokenPairSerializer(Serializer):
     token_type = serializers.CharField(default="Bearer")
     access = serializers.CharField()
     refresh = serializers.CharField()
@@ -48,7 +48,7 @@ class RegisterInput(StrictInputSerializer):
     locale = serializers.ChoiceField(choices=User.Locale.choices, default=User.Locale.AR)
 
 
-class RegisterOutput(serializers.Serializer):
+class RegisterOutput(Serializer):
     user = UserSerializer()
     tokens = TokenPairSerializer()
 

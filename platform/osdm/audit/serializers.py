@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, StrictInputSerializer
 
 from .models import AuditRecord
 
 
-class AuditRecordSerializer(serializers.ModelSerializer):
+class AuditRecordSerializer(ModelSerializer):
     class Meta:
         model = AuditRecord
         fields = ["id", "created_at", "action", "actor_type", "actor_id", "object_type", "object_id", "before",

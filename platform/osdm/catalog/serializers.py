@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, Serializer, StrictInputSerializer
 from osdm.files.serializers import StoredFileSerializer
 
 from .models import Category, Listing, Market, ServicePackage
@@ -10,7 +10,7 @@ from .selectors import ORDERINGS
 MAX_AMOUNT = 10_000_000_00
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ModelSerializer):
     parent_id = serializers.IntegerField(allow_null=True, read_only=True)
 
     class Meta:
@@ -38,7 +38,7 @@ class CategoryUpdateInput(StrictInputSerializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class PackageSerializer(serializers.ModelSerializer):
+class PackageSerializer(ModelSerializer):
     class Meta:
         model = ServicePackage
         fields = ["tier", "title", "description", "price", "delivery_days", "revisions", "features"]
@@ -59,12 +59,12 @@ class RequirementInput(StrictInputSerializer):
     required = serializers.BooleanField(default=True)
 
 
-class OwnerSerializer(serializers.Serializer):
+class OwnerSerializer(Serializer):
     id = serializers.UUIDField()
     display_name = serializers.CharField()
 
 
-class ListingSerializer(serializers.ModelSerializer):
+class ListingSerializer(ModelSerializer):
     category = CategorySerializer(read_only=True)
     owner = serializers.SerializerMethodField()
     rating = serializers.FloatField(read_only=True, allow_null=True)
@@ -92,7 +92,7 @@ class ListingSerializer(serializers.ModelSerializer):
         return StoredFileSerializer([pf.file for pf in listing.files.all()], many=True).data
 
 
-class ListingSummarySerializer(serializers.ModelSerializer):
+class ListingSummarySerializer(ModelSerializer):
     """What a search result shows: no long texts, no packages."""
 
     category_id = serializers.IntegerField(read_only=True)
@@ -142,6 +142,8 @@ class ListingInput(StrictInputSerializer):
 
 
 class ListingUpdateInput(ListingInput):
+    fields_depend_on_instance = False  # the same fields for every update: ListingInput's, all optional
+
     def get_fields(self):
         fields = super().get_fields()
         for name in ("market", "publish"):
@@ -181,25 +183,25 @@ class SearchInput(StrictInputSerializer):
         return attrs
 
 
-class FacetCategorySerializer(serializers.Serializer):
+class FacetCategorySerializer(Serializer):
     id = serializers.IntegerField()
     count = serializers.IntegerField()
 
 
-class FacetPriceSerializer(serializers.Serializer):
+class FacetPriceSerializer(Serializer):
     min = serializers.IntegerField()
     max = serializers.IntegerField(allow_null=True)
     count = serializers.IntegerField()
 
 
-class FacetsSerializer(serializers.Serializer):
+class FacetsSerializer(Serializer):
     total = serializers.IntegerField()
     markets = serializers.DictField(child=serializers.IntegerField())
     categories = FacetCategorySerializer(many=True)
     price = FacetPriceSerializer(many=True)
 
 
-class SearchResultsSerializer(serializers.Serializer):
+class SearchResultsSerializer(Serializer):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = ListingSummarySerializer(many=True)

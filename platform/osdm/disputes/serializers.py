@@ -1,12 +1,12 @@
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, StrictInputSerializer
 from osdm.files.serializers import StoredFileSerializer
 
 from .models import Dispute, DisputeMessage
 
 
-class DisputeMessageSerializer(serializers.ModelSerializer):
+class DisputeMessageSerializer(ModelSerializer):
     files = StoredFileSerializer(many=True, read_only=True)
 
     class Meta:
@@ -14,7 +14,7 @@ class DisputeMessageSerializer(serializers.ModelSerializer):
         fields = ["id", "author_type", "author_id", "body", "files", "created_at"]
 
 
-class DisputeSerializer(serializers.ModelSerializer):
+class DisputeSerializer(ModelSerializer):
     escrow_id = serializers.UUIDField(read_only=True)
     order_id = serializers.UUIDField(read_only=True)
     buyer_id = serializers.UUIDField(read_only=True)

@@ -1,12 +1,13 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from osdm.core.serializers import ModelSerializer, Serializer
 from osdm.ledger.models import Transfer
 
 from .models import Escrow
 
 
-class EscrowSerializer(serializers.ModelSerializer):
+class EscrowSerializer(ModelSerializer):
     order_id = serializers.UUIDField(read_only=True)
     milestone_id = serializers.UUIDField(read_only=True, allow_null=True)
     buyer_id = serializers.UUIDField(read_only=True)
@@ -24,7 +25,7 @@ class EscrowSerializer(serializers.ModelSerializer):
         return {"product": "products", "service": "services", "contract": "projects"}[escrow.order.kind]
 
 
-class WalletBalanceSerializer(serializers.Serializer):
+class WalletBalanceSerializer(Serializer):
     currency = serializers.CharField()
     available = serializers.IntegerField(help_text="Can be withdrawn now (minor units).")
     pending = serializers.IntegerField(help_text="Held in escrow for you, not yet released.")
@@ -33,11 +34,11 @@ class WalletBalanceSerializer(serializers.Serializer):
                                               "cover; repaid from your next earnings before they are available.")
 
 
-class WalletSerializer(serializers.Serializer):
+class WalletSerializer(Serializer):
     balances = WalletBalanceSerializer(many=True)
 
 
-class WalletTransactionSerializer(serializers.ModelSerializer):
+class WalletTransactionSerializer(ModelSerializer):
     direction = serializers.SerializerMethodField()
     status = serializers.SerializerMethodField()
     order_id = serializers.SerializerMethodField()

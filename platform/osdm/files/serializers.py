@@ -1,14 +1,16 @@
 from rest_framework import serializers
 
+from osdm.core.serializers import ModelSerializer, Serializer
+
 from .models import StoredFile
 
 
-class StoredFileSerializer(serializers.ModelSerializer):
+class StoredFileSerializer(ModelSerializer):
     class Meta:
         model = StoredFile
         fields = ["id", "name", "purpose", "content_type", "size", "sha256", "width", "height", "created_at"]
 
 
-class UploadInput(serializers.Serializer):
+class UploadInput(Serializer):
     file = serializers.FileField()
     purpose = serializers.ChoiceField(choices=StoredFile.Purpose.choices)

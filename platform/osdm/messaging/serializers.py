@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, Serializer, StrictInputSerializer
 from osdm.files.serializers import StoredFileSerializer
 
 from .models import Block, Conversation, Message, MessagingPolicy, SubjectType
@@ -29,19 +29,19 @@ def _viewer(conversation):
     return viewer if viewer is None or isinstance(viewer, uuid.UUID) else uuid.UUID(str(viewer))
 
 
-class ConversationParticipantSerializer(serializers.Serializer):
+class ConversationParticipantSerializer(Serializer):
     id = serializers.UUIDField()
     display_name = serializers.CharField()
 
 
-class ConversationLastMessageSerializer(serializers.Serializer):
+class ConversationLastMessageSerializer(Serializer):
     id = serializers.UUIDField()
     sender_id = serializers.UUIDField()
     preview = serializers.CharField(help_text=f"The first {PREVIEW_CHARS} characters (masked as sent).")
     created_at = serializers.DateTimeField()
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(ModelSerializer):
     subject_id = serializers.SerializerMethodField()
     participants = serializers.SerializerMethodField()
     other = serializers.SerializerMethodField(
@@ -90,7 +90,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         return serializers.DateTimeField().to_representation(read_at) if read_at else None
 
 
-class ConversationMessageSerializer(serializers.ModelSerializer):
+class ConversationMessageSerializer(ModelSerializer):
     """Needs the conversation in its context (`conversation`), for read receipts; `operator` shows
     the unmasked text."""
 
@@ -152,13 +152,13 @@ class ConversationMessageInput(StrictInputSerializer):
                                      help_text="Your own uploads with purpose \"delivery\".")
 
 
-class ConversationFilterInput(serializers.Serializer):
+class ConversationFilterInput(Serializer):
     user = serializers.UUIDField(required=False)
     subject_type = serializers.ChoiceField(choices=SubjectType.choices, required=False)
     subject_id = serializers.UUIDField(required=False)
 
 
-class BlockSerializer(serializers.ModelSerializer):
+class BlockSerializer(ModelSerializer):
     user = serializers.SerializerMethodField()
 
     class Meta:
@@ -174,7 +174,7 @@ class BlockInput(StrictInputSerializer):
     user_id = serializers.UUIDField()
 
 
-class MessagingPolicySerializer(serializers.ModelSerializer):
+class MessagingPolicySerializer(ModelSerializer):
     class Meta:
         model = MessagingPolicy
         fields = ["allow_direct", "mask_contact_details", "updated_at"]

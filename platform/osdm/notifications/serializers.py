@@ -1,17 +1,17 @@
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, StrictInputSerializer
 
 from .models import Notification, NotificationPreference
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(ModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "title", "body", "data", "read_at", "created_at"]
 
 
-class PreferenceSerializer(serializers.ModelSerializer):
+class PreferenceSerializer(ModelSerializer):
     class Meta:
         model = NotificationPreference
         fields = ["kind", "in_app", "email"]

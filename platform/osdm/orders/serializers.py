@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from osdm.catalog.models import ServicePackage
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, Serializer, StrictInputSerializer
 from osdm.files.serializers import StoredFileSerializer
 
 from .models import Milestone, Order, OrderDelivery, Proposal, StatusChange
@@ -10,14 +10,14 @@ from .models import Milestone, Order, OrderDelivery, Proposal, StatusChange
 MAX_AMOUNT = 10_000_000_00
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+class MilestoneSerializer(ModelSerializer):
     class Meta:
         model = Milestone
         fields = ["id", "position", "title", "amount", "commission", "seller_amount", "status", "due_at",
                   "revisions_used", "funded_at", "delivered_at", "accepted_at"]
 
 
-class OrderDeliverySerializer(serializers.ModelSerializer):
+class OrderDeliverySerializer(ModelSerializer):
     milestone_id = serializers.UUIDField(allow_null=True, read_only=True)
     files = StoredFileSerializer(many=True, read_only=True)
 
@@ -26,7 +26,7 @@ class OrderDeliverySerializer(serializers.ModelSerializer):
         fields = ["id", "milestone_id", "message", "files", "created_at"]
 
 
-class StatusChangeSerializer(serializers.ModelSerializer):
+class StatusChangeSerializer(ModelSerializer):
     milestone_id = serializers.UUIDField(allow_null=True, read_only=True)
 
     class Meta:
@@ -34,7 +34,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "milestone_id", "actor_type", "actor_id", "note", "created_at"]
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ModelSerializer):
     buyer_id = serializers.UUIDField(read_only=True)
     seller_id = serializers.UUIDField(read_only=True)
     listing_id = serializers.UUIDField(read_only=True)
@@ -55,7 +55,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return order.package.tier if order.package_id else None
 
 
-class OrderPaymentSerializer(serializers.Serializer):
+class OrderPaymentSerializer(Serializer):
     id = serializers.UUIDField()
     status = serializers.CharField()
     amount = serializers.IntegerField()
@@ -115,7 +115,7 @@ class ProposalInput(StrictInputSerializer):
     milestones = MilestoneInput(many=True, required=False)
 
 
-class ProposalSerializer(serializers.ModelSerializer):
+class ProposalSerializer(ModelSerializer):
     listing_id = serializers.UUIDField(read_only=True)
     seller_id = serializers.UUIDField(read_only=True)
     contract_id = serializers.SerializerMethodField()

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, StrictInputSerializer
 
 from .gateways.base import Method
 from .models import GatewayConfig, MethodRoute, Payment, Refund
@@ -8,7 +8,7 @@ from .models import GatewayConfig, MethodRoute, Payment, Refund
 METHOD_CHOICES = [m.value for m in Method]
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundSerializer(ModelSerializer):
     payment_id = serializers.UUIDField(read_only=True)
 
     class Meta:
@@ -16,7 +16,7 @@ class RefundSerializer(serializers.ModelSerializer):
         fields = ["id", "payment_id", "amount", "status", "reason", "gateway_refund_id", "created_at", "completed_at"]
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(ModelSerializer):
     order_id = serializers.UUIDField(read_only=True)
     milestone_id = serializers.UUIDField(read_only=True, allow_null=True)
     refunds = RefundSerializer(many=True, read_only=True)
@@ -54,7 +54,7 @@ class RefundInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class GatewayConfigSerializer(serializers.ModelSerializer):
+class GatewayConfigSerializer(ModelSerializer):
     credential_fields = serializers.SerializerMethodField()
     credentials_set = serializers.SerializerMethodField()
     methods = serializers.SerializerMethodField()
@@ -92,7 +92,7 @@ class GatewayConfigInput(StrictInputSerializer):
                                         required=False)
 
 
-class MethodRouteSerializer(serializers.ModelSerializer):
+class MethodRouteSerializer(ModelSerializer):
     class Meta:
         model = MethodRoute
         fields = ["method", "gateway", "fallback_gateway"]

@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, StrictInputSerializer
 
 from .models import PayoutDestination, PayoutPolicy, Withdrawal
 
 
-class PayoutDestinationSerializer(serializers.ModelSerializer):
+class PayoutDestinationSerializer(ModelSerializer):
     class Meta:
         model = PayoutDestination
         fields = ["id", "iban", "holder_name", "bank_code", "bank_name", "mobile", "city", "verified_at", "created_at"]
@@ -18,7 +18,7 @@ class PayoutDestinationInput(StrictInputSerializer):
     city = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
-class WithdrawalSerializer(serializers.ModelSerializer):
+class WithdrawalSerializer(ModelSerializer):
     seller_id = serializers.UUIDField(read_only=True)
     destination_id = serializers.UUIDField(read_only=True)
     iban_last4 = serializers.SerializerMethodField()
@@ -60,7 +60,7 @@ class RejectInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=500)
 
 
-class PayoutPolicySerializer(serializers.ModelSerializer):
+class PayoutPolicySerializer(ModelSerializer):
     class Meta:
         model = PayoutPolicy
         fields = ["minimum_amount", "auto_approve_below", "gateway", "updated_at"]

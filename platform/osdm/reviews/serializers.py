@@ -1,11 +1,11 @@
 from rest_framework import serializers
 
-from osdm.core.serializers import StrictInputSerializer
+from osdm.core.serializers import ModelSerializer, StrictInputSerializer
 
 from .models import Review
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(ModelSerializer):
     order_id = serializers.UUIDField(read_only=True)
     listing_id = serializers.UUIDField(read_only=True)
     author_id = serializers.UUIDField(read_only=True)
