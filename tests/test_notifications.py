@@ -1,7 +1,10 @@
 """Notifications: the parties of an event hear of it, in their own language, as they prefer."""
 
+import smtplib
+
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 
 from osdm.notifications.models import Notification
 from osdm.notifications.services import email_send
@@ -80,11 +83,10 @@ def test_notifications_never_cross_tenants(api, alpha, beta):
                                                user_id=seller.user_id).exists()
 
 
-def test_a_transactions_emails_are_queued_once_after_it_commits(api, alpha, django_capture_on_commit_callbacks):
+def test_a_transactions_emails_are_an_outbox_drained_after_it_commits(api, alpha, django_capture_on_commit_callbacks):
     """The test's transaction never commits, so the order and its payment share one: their three
-    e-mails (order.created to the seller, order.paid to both) leave as one task."""
-    from osdm.notifications.services import _EmailBatch
-    from osdm.notifications.tasks import send_emails
+    e-mails (order.created to the seller, order.paid to both) ring the doorbell once."""
+    from osdm.notifications.services import EMAILS, emails_send
 
     seller = user(api, alpha, seller=True, email="batch-seller@example.com")
     buyer = _arabic_buyer(api, alpha)
@@ -93,13 +95,51 @@ def test_a_transactions_emails_are_queued_once_after_it_commits(api, alpha, djan
         order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
                                                "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
         _pay(alpha, order["payment"]["id"])
-    (batch,) = [c for c in callbacks if isinstance(c, _EmailBatch)]
+    rings = [c for c in callbacks if getattr(c, "doorbell", None) == (EMAILS.name, alpha.tenant.schema_name)]
+    assert len(rings) == 1
     with tenant_run(alpha.tenant):
-        notified = Notification.objects.filter(data__id=order["id"])
-        assert sorted(map(str, batch.ids)) == sorted(str(n.pk) for n in notified) and len(batch.ids) == 3
+        mine = Notification.objects.filter(data__id=order["id"])
+        assert sorted(n.email_pending for n in mine) == [True, True, True]
         sent = len(mail.outbox)
-        assert send_emails.run([str(i) for i in batch.ids]) == 3
-        assert send_emails.run([str(i) for i in batch.ids]) == 0  # a retry resends nothing
+        assert emails_send() == 3
+        assert emails_send() == 0  # sent once
+        assert all(n.emailed_at and not n.email_pending for n in mine.all())
     assert len(mail.outbox) == sent + 3
     assert sorted(m.to[0] for m in mail.outbox[-3:]) == [
         "arabic-buyer@example.com", "batch-seller@example.com", "batch-seller@example.com"]
+    paid_ar = next(m for m in mail.outbox[-3:] if m.to == ["arabic-buyer@example.com"])
+    assert paid_ar.subject == f"تم دفع الطلب رقم {order['number']}"
+
+
+class RefusingBackend(BaseEmailBackend):
+    """A mail server that refuses one address."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            if message.to[0].startswith("refused-"):
+                raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"no such mailbox")})
+            mail.outbox.append(message)
+        return len(messages)
+
+
+def test_a_refused_email_stays_pending_then_is_given_up_without_holding_back_others(api, alpha, settings):
+    from osdm.notifications.services import EMAIL_ATTEMPTS, emails_send
+
+    settings.EMAIL_BACKEND = "tests.test_notifications.RefusingBackend"
+    seller = user(api, alpha, seller=True, email="refused-seller@example.com")
+    buyer = user(api, alpha, email="fine-buyer@example.com")
+    gig = service(seller, alpha, packages=[{"tier": "basic", "title": "B", "price": 15000, "delivery_days": 3}])
+    order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                           "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+    _pay(alpha, order["payment"]["id"])
+    with tenant_run(alpha.tenant):
+        before = len(mail.outbox)
+        assert emails_send() == 1  # the buyer's; the seller's two are refused and wait
+        refused = Notification.objects.filter(data__id=order["id"], user_id=seller.user_id)
+        assert [(n.email_pending, n.email_attempts) for n in refused] == [(True, 1), (True, 1)]
+        for _ in range(EMAIL_ATTEMPTS - 1):
+            assert emails_send() == 0
+        assert [(n.email_pending, n.email_attempts, n.emailed_at) for n in refused.all()] == [
+            (False, EMAIL_ATTEMPTS, None)] * 2  # given up
+        assert emails_send() == 0
+    assert [m.to for m in mail.outbox[before:]] == [["fine-buyer@example.com"]]

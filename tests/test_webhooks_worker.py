@@ -231,7 +231,7 @@ def test_a_lost_drain_delays_deliveries_but_the_sweeper_sends_them(celery_worker
 
     endpoint, path = hook
     with tenant_run(gamma.tenant):
-        cache.set(services._doorbell(gamma.tenant.schema_name), 1, timeout=60)
+        cache.set(services.DOORBELL.key(gamma.tenant.schema_name), 1, timeout=60)
     try:
         email = _sign_up(api, gamma)
         with tenant_run(gamma.tenant):
@@ -247,4 +247,4 @@ def test_a_lost_drain_delays_deliveries_but_the_sweeper_sends_them(celery_worker
         assert Webhook(endpoint["secret"]).verify(got.body, got.headers)["data"]["email"] == email
     finally:
         with tenant_run(gamma.tenant):
-            cache.delete(services._doorbell(gamma.tenant.schema_name))
+            cache.delete(services.DOORBELL.key(gamma.tenant.schema_name))

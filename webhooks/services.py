@@ -9,7 +9,6 @@ An attempt leases its delivery first, so two workers never send the same attempt
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random
@@ -19,12 +18,12 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
+from importlib import import_module
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
@@ -34,6 +33,7 @@ from django_tenants.utils import schema_context
 
 from osdm.audit.services import Actor, audit_record
 from osdm.core import crypto
+from osdm.core.doorbell import Doorbell
 from osdm.core.errors import Conflict, ValidationFailed
 from osdm.core.last_writes import stage_last
 
@@ -110,7 +110,7 @@ def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[Webh
         for hook in EVENT_HOOKS:
             hook(event)
         if delivery_ids:
-            _ring_on_commit(connection.schema_name)
+            DOORBELL.ring_on_commit()
     return event
 
 
@@ -126,58 +126,24 @@ def _events_insert(staged: list[tuple[Event, str]]) -> None:
         event.sequence = numbers[event.id]
         event._state.adding, event._state.db = False, connection.alias
     if delivered:
-        _ring_on_commit(connection.schema_name)
+        DOORBELL.ring_on_commit()
 
 
-# New deliveries ring a doorbell after commit: one `deliveries_drain` task is queued per marketplace
-# unless one is already queued and not started yet (a Redis key, deleted by the drain as it starts,
-# before it looks for due deliveries). Under load a drain finds many deliveries and takes a batch, and
-# one that takes a full batch rings again, so several drains run side by side; when the worker keeps
-# up every commit still gets its own drain at once. Nothing relies on the bell: deliveries are rows,
-# and the sweeper hands out whatever is due and unleased (a lost drain, an expired key, no Redis).
-DOORBELL_SECONDS = 5.0  # a queued drain that has not started by then no longer holds back another
-
-
-def _doorbell(schema: str) -> str:
-    return f"webhooks:drain-queued:{schema}"
-
-
-def _ring_on_commit(schema: str) -> None:
-    """Ring once per transaction, however many events it publishes. A savepoint rolled back takes its
-    callback with it, so a later event registers again."""
-    if any(getattr(callback, "webhooks_doorbell", None) == schema for _, callback, _ in connection.run_on_commit):
-        return
-    callback = partial(deliveries_ring, schema)
-    callback.webhooks_doorbell = schema
-    transaction.on_commit(callback)
+# New deliveries ring a doorbell after commit (osdm.core.doorbell): one `deliveries_drain` task is
+# queued per marketplace unless one is queued and not started yet; the sweeper sends whatever is due
+# and unleased whatever happened to the bell.
+DOORBELL = Doorbell("webhooks", lambda: import_module("webhooks.tasks").deliveries_drain)
 
 
 def deliveries_ring(schema: str) -> None:
     """Queue a drain of `schema`'s due deliveries unless one is queued already."""
-    from .tasks import deliveries_drain
-
-    with schema_context(schema):
-        key = _doorbell(schema)
-        try:
-            if not cache.add(key, 1, timeout=DOORBELL_SECONDS):
-                return  # the queued drain has not started yet: it will find these deliveries
-        except Exception:  # no Redis for the key: queue one anyway
-            logger.warning("webhook doorbell unavailable; queuing a drain", exc_info=True)
-        try:
-            deliveries_drain.apply_async()
-        except Exception:  # the broker is down; the sweeper will pick these up
-            logger.warning("could not queue a webhook drain in %s; the sweeper will", schema, exc_info=True)
-            with contextlib.suppress(Exception):  # if Redis is down too, the key expires by itself
-                cache.delete(key)  # so the next commit tries again
+    DOORBELL.ring(schema)
 
 
 def deliveries_drain() -> list[AttemptResult]:
     """What a rung drain does, in its marketplace's schema: answer the bell (deleting the key first, so
     a commit from now on rings again), then attempt the longest-due deliveries nobody holds, a batch."""
-    try:
-        cache.delete(_doorbell(connection.schema_name))
-    except Exception:  # the key expires by itself
-        logger.warning("webhook doorbell unavailable", exc_info=True)
+    DOORBELL.answer()
     return deliveries_attempt()
 
 

@@ -178,6 +178,7 @@ CELERY_BEAT_SCHEDULE = {
     "spare-pool-refill": {"task": "tenants.spare_pool_refill", "schedule": 300.0},
     # Webhook deliveries that are due and not leased: lost tasks, crashed attempts, long retries.
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0},
+    "notifications-emails-sweep": {"task": "notifications.emails_sweep", "schedule": 60.0},
     "webhooks-purge": {"task": "webhooks.purge", "schedule": 6 * 3600.0},
     # Payments stuck pending: ask their gateway (a callback may never come).
     "payments-reconcile": {"task": "payments.reconcile", "schedule": 60.0},

@@ -18,11 +18,17 @@ class Notification(models.Model):
     in_app = models.BooleanField(default=True)  # False: e-mail only (the user's preference)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The e-mail outbox: set when the recipient wants this by e-mail, cleared once sent (or given up
+    # after EMAIL_ATTEMPTS failures); drained after commit and by a sweeper (notifications.services).
+    email_pending = models.BooleanField(default=False)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_idx")]
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"], name="notification_user_idx"),
+                   models.Index(fields=["created_at"], condition=models.Q(email_pending=True),
+                                name="notification_email_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.user_id}"

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from importlib import import_module
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from osdm.core.doorbell import Doorbell
 from osdm.core.last_writes import stage_last
 from osdm.payments.gateways.base import EXPONENTS
 
@@ -89,7 +91,7 @@ def notify_events(events: list) -> list[Notification]:
         locales[user_id] = locale
         if kind is not None:
             preferences[user_id, kind] = (in_app, email)
-    created, emails = [], []
+    created = []
     for event, recipients in wanted:
         data = {k: v for k, v in event.data.items() if k.endswith("id") or k == "number"}
         for user_id in dict.fromkeys(recipients):
@@ -99,40 +101,12 @@ def notify_events(events: list) -> list[Notification]:
             if not (in_app or email):
                 continue
             title, body = _render(event.type, event.data, locales[user_id])
-            notification = Notification(user_id=user_id, kind=event.type, title=title, body=body, data=dict(data),
-                                        in_app=in_app)
-            created.append(notification)
-            if email:
-                emails.append(notification.pk)
+            created.append(Notification(user_id=user_id, kind=event.type, title=title, body=body, data=dict(data),
+                                        in_app=in_app, email_pending=email))
     Notification.objects.bulk_create(created)
-    if emails:
-        _emails_after_commit(emails)
+    if any(n.email_pending for n in created):
+        EMAILS.ring_on_commit()
     return created
-
-
-class _EmailBatch:
-    """The e-mails of one transaction's notifications, queued after it commits as one task: a
-    checkout notifies three times in one transaction, and each task sent costs the request ~0.6 ms."""
-
-    def __init__(self, schema: str) -> None:
-        self.schema, self.ids = schema, []
-
-    def __call__(self) -> None:
-        _queue_emails(self.ids, self.schema)
-
-
-def _emails_after_commit(ids: list) -> None:
-    # Join the batch this transaction already has. A batch registered inside a savepoint that rolls
-    # back is dropped by Django with its ids (their notifications are gone too); ids joined from a
-    # savepoint that rolls back name rows that no longer exist, which email_send skips.
-    schema = connection.schema_name
-    for _savepoints, callback, _robust in connection.run_on_commit:
-        if isinstance(callback, _EmailBatch) and callback.schema == schema:
-            callback.ids.extend(ids)
-            return
-    batch = _EmailBatch(schema)
-    batch.ids.extend(ids)
-    transaction.on_commit(batch)
 
 
 def _uuid(value):
@@ -142,30 +116,64 @@ def _uuid(value):
         return None
 
 
-def _queue_emails(ids: list, schema: str) -> None:
-    from django_tenants.utils import schema_context
+# --- e-mail --------------------------------------------------------------------------------------
 
-    from .tasks import send_emails
-
-    with schema_context(schema):
-        try:
-            send_emails.apply_async(([str(i) for i in ids],))
-        except Exception:  # the broker is down: the in-app notifications are there; the e-mails are lost
-            logger.warning("could not queue the e-mails of notifications %s", ", ".join(map(str, ids)))
+# Notifications to e-mail are an outbox (`email_pending` rows written with the change): a commit
+# that adds some rings this doorbell (osdm.core.doorbell), whose task sends a batch; the sweeper
+# (beat, every minute) sends whatever a lost task, Redis or the broker being down left behind.
+EMAILS = Doorbell("notifications-email", lambda: import_module("osdm.notifications.tasks").emails_drain)
+EMAIL_BATCH = 50
+EMAIL_ATTEMPTS = 5  # a message the mail server refused this many times is given up (logged)
 
 
-def email_send(*, notification_id) -> bool:
+def emails_drain() -> int:
+    """What a rung drain does, in its marketplace's schema: answer the bell, then send a batch."""
+    EMAILS.answer()
+    return emails_send()
+
+
+def emails_send(*, batch: int = EMAIL_BATCH) -> int:
+    """Send the oldest pending e-mails nobody else is sending (rows locked, others skipped). A failure
+    leaves the e-mail pending for the next drain, up to EMAIL_ATTEMPTS; one failing address does not
+    hold back the others. Returns how many were sent; rings again when the batch was full."""
+    sent = 0
+    with transaction.atomic():
+        due = list(Notification.objects.select_for_update(of=("self",), skip_locked=True).select_related("user")
+                   .filter(email_pending=True).order_by("created_at")[:batch])
+        for notification in due:
+            if _email(notification):
+                sent += 1
+    if len(due) == batch:
+        EMAILS.ring_on_commit()  # there may be more: another drain takes the next batch
+    return sent
+
+
+def _email(notification: Notification) -> bool:
     from django.conf import settings
     from django.core.mail import send_mail
 
-    notification = Notification.objects.select_related("user").filter(pk=notification_id, emailed_at__isnull=True
-                                                                       ).first()
-    if notification is None:
+    try:
+        send_mail(subject=notification.title, message=notification.body, from_email=settings.DEFAULT_FROM_EMAIL,
+                  recipient_list=[notification.user.email])
+    except OSError as exc:  # smtplib's errors are OSErrors, as are refused and dropped connections
+        notification.email_attempts += 1
+        notification.email_pending = notification.email_attempts < EMAIL_ATTEMPTS
+        (logger.warning if notification.email_pending else logger.error)(
+            "e-mail of notification %s failed (attempt %s of %s): %s", notification.pk, notification.email_attempts,
+            EMAIL_ATTEMPTS, exc)
+        notification.save(update_fields=["email_attempts", "email_pending"])
         return False
-    send_mail(subject=notification.title, message=notification.body, from_email=settings.DEFAULT_FROM_EMAIL,
-              recipient_list=[notification.user.email])
-    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    notification.emailed_at, notification.email_pending = timezone.now(), False
+    notification.save(update_fields=["emailed_at", "email_pending"])
     return True
+
+
+def email_send(*, notification_id) -> bool:
+    """One notification's e-mail, unless it was sent already (the task of earlier releases)."""
+    with transaction.atomic():
+        notification = (Notification.objects.select_for_update(of=("self",)).select_related("user")
+                        .filter(pk=notification_id, emailed_at__isnull=True).first())
+        return notification is not None and _email(notification)
 
 
 def mark_read(*, user, notification_ids: list | None = None) -> int:
