@@ -6,13 +6,13 @@ import datetime as dt
 import uuid
 
 import pytest
-from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count, OuterRef, Subquery, signals
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from osdm.accounts.models import SellerProfile, User
-from osdm.core.prepared import Prepared
+from osdm.core.prepared import Prepared, insert, save_fields
 from osdm.notifications.models import Notification, NotificationPreference
 from tenants.services import tenant_run
 
@@ -132,3 +132,82 @@ def test_lists_compile_once_per_length_and_an_empty_one_sends_nothing(alpha):
             assert some.all(ids=[], name="Buyer") == []
         assert len(none) == 0
         assert sorted(length for ((_name, length),) in some._plans) == [1, 2, 3]
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+def test_inserts_write_what_save_would_and_set_generated_keys(alpha):
+    from osdm.audit.models import AuditRecord
+
+    with tenant_run(alpha.tenant):
+        buyer, _ = _people("ins")
+        one = AuditRecord(action="x.one", actor_type="system", object_type="order", object_id="1",
+                          after={"amount": 5000, "نص": "عربي", "nested": [1, None]})
+        insert(one)
+        assert one.pk and not one._state.adding and one.created_at  # key from the database, auto_now_add set
+        many = [AuditRecord(action=f"x.{n}", actor_type="user", object_type="order", object_id=str(n)) for n in range(3)]
+        with CaptureQueriesContext(connection) as log:
+            insert(*many)
+        assert len(log) == 1 and [r.pk for r in many] == sorted(r.pk for r in many) and many[0].pk > one.pk
+        assert AuditRecord.objects.get(pk=one.pk).after == {"amount": 5000, "نص": "عربي", "nested": [1, None]}
+        assert list(AuditRecord.objects.filter(pk__in=[r.pk for r in many]).order_by("pk")
+                    .values_list("action", "object_id", "before")) == [("x.0", "0", None), ("x.1", "1", None),
+                                                                       ("x.2", "2", None)]
+        note = Notification(user=buyer, kind="k", title="t", body="b", data={"id": "o"}, email_pending=True)
+        insert(note)  # a key made in Python (UUID) is written as it is
+        assert Notification.objects.get(pk=note.pk).email_pending is True
+
+
+def test_a_duplicate_insert_raises_djangos_integrity_error_and_writes_nothing(alpha):
+    from django.db import IntegrityError
+
+    from osdm.payments.models import GatewayCallback
+
+    with tenant_run(alpha.tenant):
+        insert(GatewayCallback(gateway="sandbox", dedupe_key="evt-1", outcome="applied"))
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert(GatewayCallback(gateway="sandbox", dedupe_key="evt-1", outcome="applied"))
+        assert GatewayCallback.objects.filter(dedupe_key="evt-1").count() == 1
+
+
+def test_save_fields_updates_just_those_fields_as_save_would(alpha):
+    with tenant_run(alpha.tenant):
+        buyer, _ = _people("upd")
+        stale = User.objects.get(pk=buyer.pk)
+        buyer.full_name, buyer.locale = "Renamed", "en"
+        before = buyer.updated_at
+        with CaptureQueriesContext(connection) as log:
+            save_fields(buyer, ["full_name", "updated_at"])
+        assert len(log) == 1 and log[0]["sql"].startswith('UPDATE "accounts_user" SET "full_name" = ')
+        fresh = User.objects.get(pk=buyer.pk)
+        assert (fresh.full_name, fresh.locale) == ("Renamed", stale.locale)  # locale was not in the list
+        assert fresh.updated_at > before and fresh.updated_at == buyer.updated_at  # auto_now, as save() does
+        User.objects.filter(pk=buyer.pk).delete()
+        with pytest.raises(DatabaseError, match="did not affect any rows"):
+            save_fields(buyer, ["full_name"])
+
+
+def test_models_with_their_own_save_logic_or_expressions_go_through_django(alpha):
+    from django.db.models import F
+
+    from osdm.audit.models import AuditRecord
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.pk)
+
+    signals.post_save.connect(receiver, sender=AuditRecord, dispatch_uid="test-prepared-receiver")
+    try:
+        with tenant_run(alpha.tenant):
+            record = AuditRecord(action="x.signal", actor_type="system", object_type="o", object_id="1")
+            insert(record)
+            assert seen == [record.pk]  # the receiver ran: Django saved it
+    finally:
+        signals.post_save.disconnect(sender=AuditRecord, dispatch_uid="test-prepared-receiver")
+    with tenant_run(alpha.tenant):
+        buyer, _ = _people("expr")
+        buyer.token_version = F("token_version") + 1
+        save_fields(buyer, ["token_version"])
+        assert User.objects.get(pk=buyer.pk).token_version == 1

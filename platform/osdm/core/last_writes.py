@@ -68,8 +68,9 @@ def stage_last(key: Hashable, items: list, flush: Callable[[list], object]) -> b
 
 
 def insert_last(row: Model) -> Model:
-    """Insert `row` at the end of the block (with the other rows of its model), or now."""
-    model = type(row)
-    if not stage_last(("insert", model), [row], model.objects.bulk_create):
-        row.save(force_insert=True)
+    """Insert `row` at the end of the block (with the other rows of its model, in one statement), or now."""
+    from .prepared import insert
+
+    if not stage_last(("insert", type(row)), [row], lambda rows: insert(*rows)):
+        insert(row)
     return row

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import Conflict, PermissionDenied
-from osdm.core.prepared import Prepared
+from osdm.core.prepared import Prepared, insert, save_fields
 from osdm.ledger.models import Account, Transfer, transfer_id
 from osdm.ledger.services import (
     BALANCING_DEBIT,
@@ -87,7 +87,7 @@ def _move(escrow: Escrow, status: str, *, actor: Actor, event: str | None, **fie
     escrow.status = status
     for name, value in fields.items():
         setattr(escrow, name, value)
-    escrow.save(update_fields=["status", *fields])
+    save_fields(escrow, ["status", *fields])
     audit_record(actor=actor, action=f"escrow.{status}", object_type="escrow", object_id=escrow.pk,
                  before={"status": before}, after=escrow_data(escrow))
     if event:
@@ -103,9 +103,11 @@ def escrow_open(*, order, milestone=None) -> Escrow:
     """PENDING escrow for an order placed (or a milestone about to be paid)."""
     amount = milestone.amount if milestone else order.total
     commission = milestone.commission if milestone else order.commission
-    return Escrow.objects.create(order=order, milestone=milestone, buyer_id=order.buyer_id, seller_id=order.seller_id,
-                                 order_kind=order.kind, amount=amount, commission=commission,
-                                 seller_amount=amount - commission, currency=order.currency)
+    escrow = Escrow(order=order, milestone=milestone, buyer_id=order.buyer_id, seller_id=order.seller_id,
+                    order_kind=order.kind, amount=amount, commission=commission, seller_amount=amount - commission,
+                    currency=order.currency)
+    insert(escrow)
+    return escrow
 
 
 def _escrows(lock: bool, of_milestone: bool) -> Prepared:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from osdm.core.doorbell import Doorbell
 from osdm.core.last_writes import stage_last
+from osdm.core.prepared import insert
 from osdm.payments.gateways.base import EXPONENTS
 
 from .models import Notification, NotificationPreference
@@ -103,7 +104,7 @@ def notify_events(events: list) -> list[Notification]:
             title, body = _render(event.type, event.data, locales[user_id])
             created.append(Notification(user_id=user_id, kind=event.type, title=title, body=body, data=dict(data),
                                         in_app=in_app, email_pending=email))
-    Notification.objects.bulk_create(created)
+    insert(*created)
     if any(n.email_pending for n in created):
         EMAILS.ring_on_commit()
     return created

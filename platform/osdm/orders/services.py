@@ -21,7 +21,7 @@ from osdm.audit.services import Actor, audit_record
 from osdm.catalog.models import Listing, Market, ServicePackage
 from osdm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from osdm.core.last_writes import write_last
-from osdm.core.prepared import Prepared
+from osdm.core.prepared import Prepared, insert, save_fields
 from osdm.files.models import StoredFile
 from webhooks.services import event_publish
 
@@ -82,9 +82,10 @@ def _next_number() -> int:
 
 def _record(order: Order, *, actor: Actor, from_status: str, to_status: str, milestone: Milestone | None = None,
             note: str = "") -> StatusChange:
-    return StatusChange.objects.create(order=order, milestone=milestone, from_status=from_status,
-                                       to_status=to_status, actor_type=actor.type, actor_id=actor.id,
-                                       note=note[:1000])
+    change = StatusChange(order=order, milestone=milestone, from_status=from_status, to_status=to_status,
+                          actor_type=actor.type, actor_id=actor.id, note=note[:1000])
+    insert(change)
+    return change
 
 
 def _transition(order: Order, to_status: str, *, actor: Actor, note: str = "", event: str | None = None,
@@ -99,7 +100,7 @@ def _transition(order: Order, to_status: str, *, actor: Actor, note: str = "", e
     order.status = to_status
     for name, value in fields.items():
         setattr(order, name, value)
-    order.save(update_fields=["status", "updated_at", *fields])
+    save_fields(order, ["status", "updated_at", *fields])
     _record(order, actor=actor, from_status=before, to_status=to_status, note=note)
     audit_record(actor=actor, action=f"order.{to_status}", object_type="order", object_id=order.pk,
                  before={"status": before}, after={"status": to_status, **({"note": note} if note else {})})
@@ -187,7 +188,7 @@ def order_place(*, actor: Actor, buyer, listing_id, package_tier: str | None = N
         subtotal, title = listing.price, listing.title
     commission = commission_of(subtotal, tenant.commission_bps)
     with transaction.atomic():
-        order = Order.objects.create(
+        order = Order(
             number=_next_number(), kind=OrderKind.PRODUCT if listing.market == Market.PRODUCTS else OrderKind.SERVICE,
             status=OrderStatus.PENDING_PAYMENT, buyer=buyer, seller_id=listing.owner_id, listing=listing,
             package=package, title=title[:200], currency=listing.currency, subtotal=subtotal,
@@ -195,6 +196,7 @@ def order_place(*, actor: Actor, buyer, listing_id, package_tier: str | None = N
             seller_amount=subtotal - commission, requirements=answers,
             delivery_days=package.delivery_days if package else None,
             revisions_included=package.revisions if package else 0)
+        insert(order)
         placed = _record(order, actor=actor, from_status="", to_status=order.status)
         audit_record(actor=actor, action="order.created", object_type="order", object_id=order.pk,
                      after=order_data(order))
@@ -458,12 +460,13 @@ def proposal_accept(*, actor: Actor, proposal: Proposal, principal) -> Order:
         tenant = _tenant()
         commission = commission_of(proposal.amount, tenant.commission_bps)
         now = timezone.now()
-        order = Order.objects.create(
+        order = Order(
             number=_next_number(), kind=OrderKind.CONTRACT, status=OrderStatus.IN_PROGRESS, buyer_id=listing.owner_id,
             seller_id=proposal.seller_id, listing=listing, proposal=proposal, title=listing.title,
             currency=proposal.currency, subtotal=proposal.amount, commission_bps=tenant.commission_bps,
             commission=commission, total=proposal.amount, seller_amount=proposal.amount - commission,
             delivery_days=proposal.duration_days, due_at=now + timedelta(days=proposal.duration_days))
+        insert(order)
         # Commission per milestone, with the rounding remainder on the last, so they add up exactly.
         left = commission
         rows = []

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from osdm.audit.services import Actor, audit_record
 from osdm.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied, ValidationFailed
 from osdm.core.last_writes import last_writes
-from osdm.core.prepared import Prepared, prefetched
+from osdm.core.prepared import Prepared, insert, prefetched, save_fields
 from osdm.orders.models import Milestone, MilestoneStatus, Order, OrderStatus
 from webhooks.services import event_publish
 
@@ -76,7 +76,9 @@ def payment_data(payment: Payment) -> dict:
 
 def payment_create_for_order(*, order: Order) -> Payment:
     """The order's payment, pending; called in the transaction that places the order."""
-    return Payment.objects.create(order=order, payer_id=order.buyer_id, amount=order.total, currency=order.currency)
+    payment = Payment(order=order, payer_id=order.buyer_id, amount=order.total, currency=order.currency)
+    insert(payment)
+    return payment
 
 
 def payment_for_milestone(*, actor: Actor, order: Order, milestone_id, principal) -> Payment:
@@ -320,7 +322,7 @@ def _move(payment: Payment, status: str, *, unsaved: list[str] = (), **fields: A
 
 
 def _save(payment: Payment, fields: list[str]) -> None:
-    payment.save(update_fields=[*dict.fromkeys([*fields, *payment.__dict__.pop("_unsaved", ())]), "updated_at"])
+    save_fields(payment, [*dict.fromkeys([*fields, *payment.__dict__.pop("_unsaved", ())]), "updated_at"])
 
 
 def _apply(payment: Payment, result: GatewayPayment, *, source: str, unsaved: list[str] = ()) -> Payment:
@@ -469,8 +471,8 @@ def callback_handle(*, slug: str, body: bytes, headers: dict[str, str]) -> tuple
                 GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
                                                outcome="unknown_payment", body=text)
                 return 200, "unknown_payment"
-            GatewayCallback.objects.create(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True,
-                                           outcome="applied", payment=payment, body=text)
+            insert(GatewayCallback(gateway=slug, dedupe_key=event.dedupe_key[:255], verified=True, outcome="applied",
+                                   payment=payment, body=text))
             if event.gateway_payment_id and payment.gateway_payment_id and \
                     event.gateway_payment_id != payment.gateway_payment_id:
                 _stale_attempt(payment, event)
