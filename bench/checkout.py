@@ -60,14 +60,15 @@ The load generator is not the platform: the client threads, the simulator and th
 this process, on the same 2 cores as gunicorn and PostgreSQL, and every millisecond of CPU they
 spend is one the platform does not get, so the checkouts/s figure pays for it ("bench+sim" in the
 table). Hence the bench's HTTP client, KeepAlive: keep-alive HTTP/1.1 connections on the standard
-library's http.client, one per host:port and thread, JSON or form bodies in, bytes out. It costs a
-fraction of httpx's CPU per request (httpx took 6–7 ms of CPU per checkout for its five requests
-and the callback, 13–15% of a checkout's whole CPU; KeepAlive about half of that, the simulator's
-server included). It sends the same requests with the same Host, Authorization and Content-Type
-headers (not httpx's User-Agent, Accept: */* and Accept-Encoding: gzip, which the platform does not
-use), follows no redirect (the pay POST's 303 is checked, not followed), reopens once a connection
-the server closed while it sat idle (gunicorn's keep-alive timeout is 2 s) when that request got no
-answer, and raises OSError or http.client.HTTPException otherwise (counted as errors by type).
+library's http.client, one per host:port and thread, JSON or form bodies in, bytes out. With httpx
+clients this process took 6–8 ms of CPU per checkout (13–15% of a checkout's whole CPU); with
+KeepAlive 3–3.5 ms, of which about 1 ms is the simulator's own HTTP server (a thread per
+connection) and 0.2 ms the pg_stat_activity sampler. It sends the same requests with the same Host,
+Authorization and Content-Type headers (not httpx's User-Agent, Accept: */* and Accept-Encoding:
+gzip, which the platform does not use), follows no redirect (the pay POST's 303 is checked, not
+followed), reopens once a connection the server closed while it sat idle (gunicorn's keep-alive
+timeout is 2 s) when that request got no answer, and raises OSError or http.client.HTTPException
+otherwise (counted as errors by type).
 
 Bench-side departures from the stock simulator, all to keep the simulator's own cost (a gateway's
 cost, not the platform's) off this 2-core machine: its listening socket gets a backlog of 1024 (a
