@@ -1,5 +1,6 @@
 """Registration, login, refresh, tokens that must be refused, profile changes and throttling."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -91,6 +92,18 @@ def test_expired_and_tampered_tokens_are_refused(api, alpha):
     response = client.as_(None).get("/api/v1/me")
     assert_error(response, 401, "authentication_required")
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_token_verified_before_stops_working_when_it_expires(api, alpha):
+    """Verified tokens' claims are kept per process: the expiry is still checked on every request."""
+    client = api(alpha)
+    claims = jwt.decode(register(client, "soon@example.com")["tokens"]["access"], settings.SECRET_KEY,
+                        algorithms=["HS256"], issuer="osdm")
+    soon = _forge({**claims, "exp": int(time.time()) + 2})
+    assert client.as_(soon).get("/api/v1/me").status_code == 200
+    assert client.as_(soon).get("/api/v1/me").status_code == 200  # from the kept claims
+    time.sleep(2.1)
+    assert_error(client.as_(soon).get("/api/v1/me"), 401, "token_expired")
 
 
 def test_password_change_revokes_earlier_tokens(api, alpha):

@@ -65,6 +65,20 @@ def test_wrong_content_type_and_method(api, alpha):
     assert_error(api(alpha).get("/api/v1/no-such-endpoint"), 404, "not_found")
 
 
+@pytest.mark.parametrize(("accept", "status"), [
+    (None, 200), ("*/*", 200), ("application/json", 200), ("application/*", 200),
+    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", 200),  # a browser's
+    ("application/xml", 406), ("text/html", 406),
+])
+def test_responses_are_json_and_other_accept_headers_are_refused(api, alpha, accept, status):
+    client = api(alpha, register(api(alpha), "accept@example.com")["tokens"]["access"])
+    response = client.get("/api/v1/me", headers={"Accept": accept} if accept else None)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    if status == 406:
+        assert_error(response, 406)
+
+
 def test_messages_follow_accept_language(api, alpha):
     english = api(alpha, language="en").post("/api/v1/auth/token", {"email": "n@example.com", "password": "x"})
     arabic = api(alpha, language="ar").post("/api/v1/auth/token", {"email": "n@example.com", "password": "x"})

@@ -290,6 +290,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["osdm.core.throttling.PrincipalRateThrottle"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "osdm.core.negotiation.JSONContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "osdm.core.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "osdm.core.errors.exception_handler",
