@@ -361,6 +361,11 @@ def insert(*instances: Model) -> None:
         instance._state.adding, instance._state.db = False, connection.alias
 
 
+def execute(sql: str, params: list) -> int:
+    """One statement of your own (`%s` placeholders), prepared as the others; its row count."""
+    return _execute(connections["default"], sql, params, fetch=False)[1]
+
+
 def _save_each(instances) -> None:
     """Django's own way, signals and all."""
     for instance in instances:

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +20,7 @@ from osdm.audit.services import Actor, audit_record
 from osdm.catalog.models import Listing, Market, ServicePackage
 from osdm.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from osdm.core.last_writes import write_last
-from osdm.core.prepared import Prepared, insert, save_fields
+from osdm.core.prepared import Prepared, execute, insert, save_fields
 from osdm.files.models import StoredFile
 from webhooks.services import event_publish
 
@@ -134,7 +133,11 @@ def _count_sale(order: Order) -> None:
     """One more sale on the listing: a hot row for a popular product, so written last (the payment's
     transaction runs `last_writes`)."""
     listing_id = order.listing_id
-    write_last(lambda: Listing.objects.filter(pk=listing_id).update(sales_count=F("sales_count") + 1))
+    write_last(lambda: execute(_COUNT_SALE, [listing_id]))
+
+
+# What `Listing.objects.filter(pk=…).update(sales_count=F("sales_count") + 1)` sends, prepared.
+_COUNT_SALE = f'UPDATE {Listing._meta.db_table} SET sales_count = sales_count + 1 WHERE id = %s'  # noqa: S608
 
 
 # The reads of every checkout, compiled once (osdm.core.prepared).
