@@ -34,7 +34,9 @@ unchanged: a single buyer per client thread would be throttled within seconds at
    Each level runs --duration seconds (or --max-checkouts), after a warm-up of both workers.
    Checkouts/s = completed checkouts / wall time from the first start to the last completion.
    CPU per checkout is read from /proc: the gunicorn master and workers, the PostgreSQL backends
-   connected to the bench database, and this process (client threads and the simulator together;
+   connected to the bench database (plus, for backends that ended during the level, their CPU as the
+   postmaster's reaped children: the postmaster's other children that end meanwhile count too), and
+   this process (client threads and the simulator together;
    the simulator stands in for the gateway, whose CPU is not ours in production). "Machine busy" is
    all CPUs from /proc/stat, other programs included: other benchmarks may run at the same time.
    "CPU ceiling" is the rate the machine's cores would allow at the gunicorn + PostgreSQL CPU
@@ -569,6 +571,24 @@ def cpu_of(pids) -> dict[int, float]:
     return out
 
 
+def reaped_cpu(pid: int) -> float:
+    """CPU seconds of `pid`'s children that exited and were waited for (cutime + cstime)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def backend_pids() -> list[int]:
     from django.db import connection
 
@@ -593,6 +613,10 @@ class CpuMeter:
     def __enter__(self) -> CpuMeter:
         self.pg_pids = set(backend_pids())
         self.g0, self.p0 = cpu_of(self.server.pids()), cpu_of(self.pg_pids)
+        # Sessions that end during the level (CONN_MAX_AGE) take their CPU out of /proc/<pid>: it
+        # reappears in the postmaster's reaped-children counters.
+        self.postmaster = next((parent_of(pid) for pid in self.pg_pids if parent_of(pid)), None)
+        self.reaped0 = reaped_cpu(self.postmaster) if self.postmaster else 0.0
         self.self0 = sum(os.times()[:2])
         self.busy0, self.total0 = machine_ticks()
         return self
@@ -605,6 +629,9 @@ class CpuMeter:
         p1 = cpu_of(pids)
         self.gunicorn = sum(v - self.g0.get(pid, 0.0) for pid, v in g1.items())
         self.postgres = sum(v - self.p0.get(pid, 0.0) for pid, v in p1.items())
+        if self.postmaster:  # the sessions that ended: their whole CPU, less what they had used before
+            gone = sum(v for pid, v in self.p0.items() if pid not in p1)
+            self.postgres += reaped_cpu(self.postmaster) - self.reaped0 - gone
         self.bench = self.self1 - self.self0
         self.machine_busy = (self.busy1 - self.busy0) / max(1, self.total1 - self.total0)
 
