@@ -272,6 +272,11 @@ def cmd_run() -> int:
     port = env.setdefault("PORT", "8000")
     base = env.setdefault("OSDM_BASE_DOMAIN", "localhost")
     procs: list[subprocess.Popen] = []
+
+    def stopped(_signum, _frame):  # `kill`, a supervisor, a container stop: shut down as Ctrl-C does
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stopped)
     try:
         _manage(env, "migrate_schemas", "--noinput", "-v", "0")
         # Gateway simulators first: the demo's gateway configuration registers its webhooks with them.
