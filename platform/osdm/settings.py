@@ -222,6 +222,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds: a mail server that stops answering must not hold an e-mail drain (and the outbox rows it
+# has locked) forever; a timed-out send stays pending for the next drain (notifications.services).
+EMAIL_TIMEOUT = 10
 
 # --- i18n ------------------------------------------------------------------------------------------
 
