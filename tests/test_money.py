@@ -48,6 +48,7 @@ def _refunded(market, payment_id, total):
 def _books(market):
     with tenant_run(market.tenant):
         assert verify() == []
+        assert escrow_services.escrows_verify() == []
         held = sum(Escrow.objects.filter(status__in=["held", "disputed"]).values_list("amount", flat=True))
         pending = sum(Transfer.objects.filter(kind="pending", resolution__isnull=True, code="escrow.hold")
                       .values_list("amount", flat=True))
@@ -278,6 +279,24 @@ def accounts(alpha):
         yield {"clearing": account_get(kind="gateway_clearing", currency="SAR", scope=f"t-{owner}"),
                "buyer": account_get(kind="buyer", currency="SAR", owner_id=person.pk),
                "wallet": account_get(kind="wallet", currency="SAR", owner_id=person.pk)}
+
+
+def test_reconciliation_reports_an_escrow_whose_state_disagrees_with_its_holds(api, alpha):
+    seller = user(api, alpha, seller=True)
+    buyer = user(api, alpha)
+    gig = service(seller, alpha, packages=[{"tier": "basic", "title": "B", "price": 15000, "delivery_days": 3}])
+    order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                           "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+    _pay(alpha, order["payment"]["id"])
+    _books(alpha)  # held, and its holds open for exactly its amount
+    with tenant_run(alpha.tenant):
+        escrow = Escrow.objects.get(order_id=order["id"])
+        Escrow.objects.filter(pk=escrow.pk).update(status="released")  # as a bug that skipped the ledger would
+        (problem,) = escrow_services.escrows_verify()
+        assert str(escrow.pk) in problem and "reserve 15000, expected 0" in problem
+        from osdm.ledger.reconciliation import reconcile
+
+        assert problem in reconcile(check_gateways=False)["ledger"]
 
 
 def test_transfers_replay_as_no_ops_and_refuse_other_content(accounts):

@@ -33,6 +33,7 @@ from osdm.core.errors import ApplicationError
 from osdm.disputes import services as disputes
 from osdm.escrow import services as escrow_services
 from osdm.escrow.models import Escrow
+from osdm.escrow.services import escrows_verify
 from osdm.files.services import file_upload
 from osdm.ledger.models import Account, Transfer
 from osdm.ledger.services import verify
@@ -253,6 +254,7 @@ class Books(RuleBasedStateMachine):
     @invariant()
     def books_balance(self):
         assert verify() == []
+        assert escrows_verify() == []
         held = sum(Escrow.objects.filter(status__in=["held", "disputed"]).values_list("amount", flat=True))
         pending = sum(Transfer.objects.filter(kind="pending", resolution__isnull=True, code="escrow.hold")
                       .values_list("amount", flat=True))

@@ -1,6 +1,7 @@
 """Reconciliation: the books against themselves and against the gateways.
 
-`ledger` problems come from `verify()` (every balance recomputed from its transfers, the invariants).
+`ledger` problems come from `verify()` (every balance recomputed from its transfers, the invariants)
+and from `escrows_verify()` (each escrow's state against the holds the ledger keeps open for it).
 `gateways` compares each captured payment with what its gateway reports now (status, captured and
 refunded amounts) and with what the ledger recorded for it. Differences are reported, never fixed:
 a human decides what a difference means.
@@ -18,9 +19,11 @@ _CAPTURED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentS
 
 
 def reconcile(*, check_gateways: bool = True, limit: int = 500) -> dict:
+    from osdm.escrow.services import escrows_verify
     from osdm.payments.services import gateway_for
 
-    report: dict = {"ledger": verify(), "gateways": [], "checked_payments": 0, "unreachable": []}
+    report: dict = {"ledger": verify() + escrows_verify(), "gateways": [], "checked_payments": 0,
+                    "unreachable": []}
     captured = list(Payment.objects.filter(status__in=_CAPTURED).exclude(gateway_payment_id="")
                     .order_by("-succeeded_at")[:limit])
     ledger_in = dict(Transfer.objects.filter(id__in=[transfer_id("payment.captured", p.pk) for p in captured])
