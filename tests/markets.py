@@ -58,6 +58,15 @@ def service(client, market, *, title="Logo design", packages=None, publish=True,
     return response.json()
 
 
+def service_order(buyer, seller, market, *, price: int = 15000) -> dict:
+    """The buyer orders the basic package (one price) of a new service of the seller's: the order."""
+    gig = service(seller, market, packages=[{"tier": "basic", "title": "B", "price": price, "delivery_days": 3}])
+    response = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
+                                              "requirements": [{"question": "Brand name?", "answer": "x"}]})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
 def project(client, market, *, title="Booking app", budget_max=500000, publish=True, **extra) -> dict:
     body = {"market": "projects", "category_id": category(market, "projects", extra.pop("category", "booking-apps")),
             "title": title, "description": extra.pop("description", "We need a booking app."),

@@ -19,7 +19,7 @@ from tenants.services import tenant_run
 
 from . import markets
 from .conftest import assert_error
-from .markets import product, service, user
+from .markets import product, service, service_order, user
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
@@ -284,9 +284,7 @@ def accounts(alpha):
 def test_reconciliation_reports_an_escrow_whose_state_disagrees_with_its_holds(api, alpha):
     seller = user(api, alpha, seller=True)
     buyer = user(api, alpha)
-    gig = service(seller, alpha, packages=[{"tier": "basic", "title": "B", "price": 15000, "delivery_days": 3}])
-    order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
-                                           "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+    order = service_order(buyer, seller, alpha)
     _pay(alpha, order["payment"]["id"])
     _books(alpha)  # held, and its holds open for exactly its amount
     with tenant_run(alpha.tenant):

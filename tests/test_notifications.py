@@ -11,7 +11,7 @@ from osdm.notifications.services import email_send
 from tenants.services import tenant_run
 
 from .conftest import assert_error, register
-from .markets import service, user
+from .markets import service, service_order, user
 from .test_money import _pay
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +28,7 @@ def test_order_events_notify_each_party_in_their_language(api, alpha):
     seller = user(api, alpha, seller=True)
     seller.patch("/api/v1/me", {"locale": "en"})
     buyer = _arabic_buyer(api, alpha)
-    gig = service(seller, alpha, packages=[{"tier": "basic", "title": "B", "price": 15000, "delivery_days": 3}])
-    order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
-                                           "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+    order = service_order(buyer, seller, alpha)
     seller_inbox = seller.get("/api/v1/notifications/").json()["results"]
     assert seller_inbox[0]["kind"] == "order.created"
     assert seller_inbox[0]["title"] == f"New order #{order['number']}"
@@ -128,9 +126,7 @@ def test_a_refused_email_stays_pending_then_is_given_up_without_holding_back_oth
     settings.EMAIL_BACKEND = "tests.test_notifications.RefusingBackend"
     seller = user(api, alpha, seller=True, email="refused-seller@example.com")
     buyer = user(api, alpha, email="fine-buyer@example.com")
-    gig = service(seller, alpha, packages=[{"tier": "basic", "title": "B", "price": 15000, "delivery_days": 3}])
-    order = buyer.post("/api/v1/orders/", {"listing_id": gig["id"], "package": "basic",
-                                           "requirements": [{"question": "Brand name?", "answer": "x"}]}).json()
+    order = service_order(buyer, seller, alpha)
     _pay(alpha, order["payment"]["id"])
     with tenant_run(alpha.tenant):
         before = len(mail.outbox)
