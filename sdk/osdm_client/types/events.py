@@ -21,15 +21,30 @@ from .._models import BaseModel
 
 __all__ = [
     "EVENT_TYPES",
+    "DisputeEventData",
+    "DisputeOpenedEvent",
+    "DisputeResolvedEvent",
     "EscrowEventData",
     "EscrowHeldEvent",
     "EscrowRefundedEvent",
     "EscrowReleasedEvent",
     "Event",
+    "ListingEventData",
+    "ListingModeratedEvent",
+    "ListingModerationEventData",
+    "ListingPublishedEvent",
     "MarketplaceActivatedEvent",
     "MarketplaceEventData",
     "MarketplaceSuspendedEvent",
     "MarketplaceUpdatedEvent",
+    "MessageCreatedEvent",
+    "MessageEventData",
+    "MilestoneAcceptedEvent",
+    "MilestoneCancelledEvent",
+    "MilestoneDeliveredEvent",
+    "MilestoneEventData",
+    "MilestoneFundedEvent",
+    "MilestoneRevisionRequestedEvent",
     "OrderCancelledEvent",
     "OrderCompletedEvent",
     "OrderCreatedEvent",
@@ -43,6 +58,14 @@ __all__ = [
     "PaymentSucceededEvent",
     "PingEvent",
     "PingEventData",
+    "ProposalAcceptedEvent",
+    "ProposalCreatedEvent",
+    "ProposalDeclinedEvent",
+    "ProposalEventData",
+    "ProposalWithdrawnEvent",
+    "ReviewCreatedEvent",
+    "ReviewEventData",
+    "ReviewPublishedEvent",
     "SecretKeyCreatedEvent",
     "SecretKeyEventData",
     "SecretKeyRevokedEvent",
@@ -56,6 +79,13 @@ __all__ = [
     "WebhookEndpointDisabledEvent",
     "WebhookEndpointEventData",
     "WebhookEndpointUpdatedEvent",
+    "WithdrawalApprovedEvent",
+    "WithdrawalEventData",
+    "WithdrawalFailedEvent",
+    "WithdrawalPaidEvent",
+    "WithdrawalRejectedEvent",
+    "WithdrawalRequestedEvent",
+    "WithdrawalReturnedEvent",
     "parse_event",
 ]
 
@@ -168,6 +198,98 @@ class EscrowEventData(BaseModel):
     currency: str
     status: str
     release_after: datetime | None = None
+
+
+class ListingEventData(BaseModel):
+    id: str
+    market: str
+    title: str
+    status: str
+    owner_id: str
+    category_id: int
+    price: int
+    currency: str
+
+
+class ListingModerationEventData(ListingEventData):
+    """The listing, and whether the operator hid it (with the reason shown to its owner)."""
+
+    hidden: bool
+    hidden_reason: str = ""
+
+
+class ProposalEventData(BaseModel):
+    id: str
+    listing_id: str
+    seller_id: str
+    amount: int
+    currency: str
+    duration_days: int
+    status: str
+
+
+class MilestoneEventData(BaseModel):
+    id: str
+    order_id: str
+    position: int
+    title: str
+    amount: int
+    status: str
+
+
+class DisputeEventData(BaseModel):
+    """`outcome` (`release`, `refund`, `split`) and the amounts once resolved."""
+
+    id: str
+    escrow_id: str
+    order_id: str
+    reason: str
+    status: str
+    outcome: str = ""
+    refund_amount: int = 0
+    release_amount: int = 0
+    respond_by: datetime | None = None
+
+
+class WithdrawalEventData(BaseModel):
+    id: str
+    seller_id: str
+    destination_id: str
+    iban_last4: str
+    bank_name: str
+    amount: int
+    currency: str
+    status: str
+    gateway: str = ""
+    gateway_payout_id: str = ""
+    failure_code: str = ""
+    failure_reason: str = ""
+    created_at: datetime
+
+
+class ReviewEventData(BaseModel):
+    """`role`: the author's side of the order (`buyer` or `seller`); `status` `blind` until published."""
+
+    id: str
+    order_id: str
+    listing_id: str
+    author_id: str
+    subject_id: str
+    role: str
+    rating: int
+    status: str
+
+
+class MessageEventData(BaseModel):
+    """Who wrote to whom, about what: the text is never in the event (read it through the API)."""
+
+    conversation_id: str
+    message_id: str
+    sender_id: str
+    recipient_id: str
+    subject_type: str
+    subject_id: str | None = None
+    created_at: datetime
 
 
 # --- typed events ----------------------------------------------------------------------------------
@@ -298,6 +420,116 @@ class EscrowRefundedEvent(Event):
     data: EscrowEventData
 
 
+class ListingPublishedEvent(Event):
+    type: Literal["listing.published"]
+    data: ListingEventData
+
+
+class ListingModeratedEvent(Event):
+    type: Literal["listing.moderated"]
+    data: ListingModerationEventData
+
+
+class ProposalCreatedEvent(Event):
+    type: Literal["proposal.created"]
+    data: ProposalEventData
+
+
+class ProposalAcceptedEvent(Event):
+    type: Literal["proposal.accepted"]
+    data: ProposalEventData
+
+
+class ProposalDeclinedEvent(Event):
+    type: Literal["proposal.declined"]
+    data: ProposalEventData
+
+
+class ProposalWithdrawnEvent(Event):
+    type: Literal["proposal.withdrawn"]
+    data: ProposalEventData
+
+
+class MilestoneFundedEvent(Event):
+    type: Literal["milestone.funded"]
+    data: MilestoneEventData
+
+
+class MilestoneDeliveredEvent(Event):
+    type: Literal["milestone.delivered"]
+    data: MilestoneEventData
+
+
+class MilestoneRevisionRequestedEvent(Event):
+    type: Literal["milestone.revision_requested"]
+    data: MilestoneEventData
+
+
+class MilestoneAcceptedEvent(Event):
+    type: Literal["milestone.accepted"]
+    data: MilestoneEventData
+
+
+class MilestoneCancelledEvent(Event):
+    type: Literal["milestone.cancelled"]
+    data: MilestoneEventData
+
+
+class DisputeOpenedEvent(Event):
+    type: Literal["dispute.opened"]
+    data: DisputeEventData
+
+
+class DisputeResolvedEvent(Event):
+    type: Literal["dispute.resolved"]
+    data: DisputeEventData
+
+
+class WithdrawalRequestedEvent(Event):
+    type: Literal["withdrawal.requested"]
+    data: WithdrawalEventData
+
+
+class WithdrawalApprovedEvent(Event):
+    type: Literal["withdrawal.approved"]
+    data: WithdrawalEventData
+
+
+class WithdrawalPaidEvent(Event):
+    type: Literal["withdrawal.paid"]
+    data: WithdrawalEventData
+
+
+class WithdrawalFailedEvent(Event):
+    type: Literal["withdrawal.failed"]
+    data: WithdrawalEventData
+
+
+class WithdrawalRejectedEvent(Event):
+    type: Literal["withdrawal.rejected"]
+    data: WithdrawalEventData
+
+
+class WithdrawalReturnedEvent(Event):
+    type: Literal["withdrawal.returned"]
+    data: WithdrawalEventData
+
+
+class ReviewCreatedEvent(Event):
+    type: Literal["review.created"]
+    data: ReviewEventData
+
+
+class ReviewPublishedEvent(Event):
+    type: Literal["review.published"]
+    data: ReviewEventData
+
+
+class MessageCreatedEvent(Event):
+    type: Literal["message.created"]
+    data: MessageEventData
+
+
 EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
     ("ping", 1): PingEvent,
     ("user.created", 1): UserCreatedEvent,
@@ -324,6 +556,28 @@ EVENT_TYPES: dict[tuple[str, int], type[Event]] = {
     ("escrow.held", 1): EscrowHeldEvent,
     ("escrow.released", 1): EscrowReleasedEvent,
     ("escrow.refunded", 1): EscrowRefundedEvent,
+    ("listing.published", 1): ListingPublishedEvent,
+    ("listing.moderated", 1): ListingModeratedEvent,
+    ("proposal.created", 1): ProposalCreatedEvent,
+    ("proposal.accepted", 1): ProposalAcceptedEvent,
+    ("proposal.declined", 1): ProposalDeclinedEvent,
+    ("proposal.withdrawn", 1): ProposalWithdrawnEvent,
+    ("milestone.funded", 1): MilestoneFundedEvent,
+    ("milestone.delivered", 1): MilestoneDeliveredEvent,
+    ("milestone.revision_requested", 1): MilestoneRevisionRequestedEvent,
+    ("milestone.accepted", 1): MilestoneAcceptedEvent,
+    ("milestone.cancelled", 1): MilestoneCancelledEvent,
+    ("dispute.opened", 1): DisputeOpenedEvent,
+    ("dispute.resolved", 1): DisputeResolvedEvent,
+    ("withdrawal.requested", 1): WithdrawalRequestedEvent,
+    ("withdrawal.approved", 1): WithdrawalApprovedEvent,
+    ("withdrawal.paid", 1): WithdrawalPaidEvent,
+    ("withdrawal.failed", 1): WithdrawalFailedEvent,
+    ("withdrawal.rejected", 1): WithdrawalRejectedEvent,
+    ("withdrawal.returned", 1): WithdrawalReturnedEvent,
+    ("review.created", 1): ReviewCreatedEvent,
+    ("review.published", 1): ReviewPublishedEvent,
+    ("message.created", 1): MessageCreatedEvent,
 }
 """(type, payload version) -> the class that parses it."""
 
