@@ -53,3 +53,44 @@ def test_a_lost_drain_delays_emails_but_the_sweeper_sends_them(api, gamma, commi
     finally:
         with tenant_run(gamma.tenant):
             cache.delete(EMAILS.key(gamma.tenant.schema_name))
+
+
+def test_two_drains_at_once_send_each_email_exactly_once(api, gamma, committed):
+    """Two drains racing over the same outbox (two workers rung together): rows locked with SKIP
+    LOCKED, so every e-mail leaves once, whichever drain takes it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core import mail
+    from django.core.cache import cache
+    from django.db import connection
+
+    from osdm.notifications.services import EMAILS, emails_send
+
+    buyer = user(api, gamma)
+    with tenant_run(gamma.tenant):
+        cache.set(EMAILS.key(gamma.tenant.schema_name), 1, timeout=60)  # no worker drains meanwhile
+        made = [Notification(user_id=buyer.user_id, kind="order.paid", title=f"تم دفع الطلب رقم {n}", body="—",
+                             data={"id": f"drain-{n}"}, email_pending=True) for n in range(30)]
+        Notification.objects.bulk_create(made)
+    before = len(mail.outbox)
+
+    def drain(_):
+        with tenant_run(gamma.tenant):
+            try:
+                return emails_send(batch=7)
+            finally:
+                connection.close()
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            sent = sum(pool.map(drain, range(10)))  # 10 drains of 7 over 30 e-mails, two at a time
+        with tenant_run(gamma.tenant):
+            rows = Notification.objects.filter(pk__in=[n.pk for n in made])
+            assert sent == 30 and not rows.filter(email_pending=True).exists()
+            assert rows.filter(emailed_at__isnull=False, email_attempts=0).count() == 30
+        subjects = [m.subject for m in mail.outbox[before:]]
+        assert sorted(subjects) == sorted(n.title for n in made)  # each once, in Arabic
+    finally:
+        with tenant_run(gamma.tenant):
+            Notification.objects.filter(pk__in=[n.pk for n in made]).delete()
+            cache.delete(EMAILS.key(gamma.tenant.schema_name))

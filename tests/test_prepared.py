@@ -128,6 +128,9 @@ def test_lists_compile_once_per_length_and_an_empty_one_sends_nothing(alpha):
         assert some.all(ids=[buyer.pk], name="Buyer") == [buyer]
         assert some.all(ids=[seller.pk, str(buyer.pk)], name="Buyer") == [buyer]
         assert some.all(ids=(seller.pk, buyer.pk, uuid.uuid4()), name="Seller") == [seller]
+        User.objects.filter(pk=buyer.pk).update(full_name="سارة %s '; --")  # Arabic, a placeholder, a quote
+        assert some.all(ids=[buyer.pk], name="سارة %s '; --") == [buyer]  # bound as a value, never as SQL
+        assert some.all(ids=[buyer.pk], name="Buyer") == []
         with CaptureQueriesContext(connection) as none:
             assert some.all(ids=[], name="Buyer") == []
         assert len(none) == 0

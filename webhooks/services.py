@@ -53,18 +53,8 @@ MAX_RETRY_AFTER = 24 * 3600
 EVENT_HOOKS: list = []
 
 
-# The event and its deliveries (one per enabled endpoint subscribed to the type) in one statement.
-_PUBLISH = (
-    "WITH event AS (INSERT INTO webhooks_event (id, type, version, data, created_at) "
-    "VALUES (%(id)s, %(type)s, %(version)s, %(data)s::jsonb, %(now)s) RETURNING sequence), "
-    "delivery AS (INSERT INTO webhooks_delivery (event_id, endpoint_id, status, attempt_count, next_attempt_at, "
-    "last_error, created_at) SELECT event.sequence, endpoint.id, 'pending', 0, %(now)s, '', %(now)s "
-    "FROM event, webhooks_webhookendpoint AS endpoint "
-    "WHERE endpoint.enabled AND (endpoint.event_types = '{}' OR %(type)s = ANY(endpoint.event_types)) RETURNING id) "
-    "SELECT (SELECT sequence FROM event), ARRAY(SELECT id FROM delivery)")
-
-
-# Several events at once (a `last_writes` block's), with the deliveries of each, in one statement.
+# Events (one, or a `last_writes` block's) and the deliveries of each (one per enabled endpoint
+# subscribed to its type), in one statement.
 _PUBLISH_MANY = (
     "WITH staged AS (SELECT * FROM unnest(%(ids)s::text[], %(types)s::text[], %(versions)s::int[], %(data)s::text[], "
     "%(times)s::timestamptz[]) WITH ORDINALITY AS s(id, type, version, data, created_at, n)), "
@@ -93,24 +83,17 @@ def event_publish(*, event_type: str, data: dict[str, Any], endpoints: list[Webh
     with transaction.atomic(savepoint=False):
         now = timezone.now()
         event = Event(id=f"evt_{uuid.uuid4().hex}", type=event_type, version=spec.version, data=data, created_at=now)
-        if endpoints is None and stage_last("webhooks.events", [(event, text)], _events_insert):
-            for hook in EVENT_HOOKS:
-                hook(event)
-            return event
         if endpoints is None:
-            with connection.cursor() as cursor:
-                cursor.execute(_PUBLISH, {"id": event.id, "type": event_type, "version": spec.version, "data": text,
-                                          "now": now})
-                event.sequence, delivery_ids = cursor.fetchone()
-            event._state.adding, event._state.db = False, connection.alias
+            if not stage_last("webhooks.events", [(event, text)], _events_insert):
+                _events_insert([(event, text)])
         else:
             event.save(force_insert=True)
-            delivery_ids = [d.pk for d in Delivery.objects.bulk_create(
-                [Delivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints])]
+            Delivery.objects.bulk_create([Delivery(event=event, endpoint=endpoint, next_attempt_at=now)
+                                          for endpoint in endpoints])
+            if endpoints:
+                DOORBELL.ring_on_commit()
         for hook in EVENT_HOOKS:
             hook(event)
-        if delivery_ids:
-            DOORBELL.ring_on_commit()
     return event
 
 

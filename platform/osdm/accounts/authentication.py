@@ -14,7 +14,8 @@ from .models import User
 from .tokens import TokenError, token_decode
 
 # Every authenticated request runs this; compiled once (osdm.core.prepared).
-_active_user = Prepared(lambda p: User.objects.select_related("seller_profile").filter(pk=p.uuid("id"), is_active=True)[:1])
+_active_user = Prepared(lambda p: User.objects.select_related("seller_profile").filter(pk=p.uuid("id"), is_active=True)
+                       .order_by()[:1])
 
 
 class TokenInvalid(exceptions.AuthenticationFailed):

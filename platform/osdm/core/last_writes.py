@@ -22,6 +22,8 @@ from collections.abc import Callable, Hashable
 
 from django.db.models import Model
 
+from .prepared import insert
+
 
 class _Block:
     def __init__(self) -> None:
@@ -69,8 +71,6 @@ def stage_last(key: Hashable, items: list, flush: Callable[[list], object]) -> b
 
 def insert_last(row: Model) -> Model:
     """Insert `row` at the end of the block (with the other rows of its model, in one statement), or now."""
-    from .prepared import insert
-
     if not stage_last(("insert", type(row)), [row], lambda rows: insert(*rows)):
         insert(row)
     return row

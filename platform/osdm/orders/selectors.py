@@ -14,11 +14,15 @@ from .models import Milestone, Order, OrderDelivery, OrderKind, Proposal, Status
 MARKET_KIND = {"products": OrderKind.PRODUCT, "services": OrderKind.SERVICE, "projects": OrderKind.CONTRACT}
 
 
-def _visible_orders(principal) -> QuerySet[Order]:
+def _orders_of(party=None, *, everyone: bool = False) -> QuerySet[Order]:
+    """Orders as a party sees them: those they buy or sell; every one with `everyone` (the operator).
+    The one rule, for the querysets below and the prepared reads."""
     qs = Order.objects.select_related("package")
-    if getattr(principal, "is_operator", False):
-        return qs
-    return qs.filter(Q(buyer_id=principal.pk) | Q(seller_id=principal.pk))
+    return qs if everyone else qs.filter(Q(buyer_id=party) | Q(seller_id=party))
+
+
+def _visible_orders(principal) -> QuerySet[Order]:
+    return _orders_of(getattr(principal, "pk", None), everyone=getattr(principal, "is_operator", False))
 
 
 def order_list(*, principal, role: str | None = None, market: str | None = None,
@@ -40,14 +44,9 @@ def order_list(*, principal, role: str | None = None, market: str | None = None,
     return qs
 
 
-def _party_order(p):
-    party = p.uuid("party")
-    return Order.objects.select_related("package").filter(Q(buyer_id=party) | Q(seller_id=party), pk=p.uuid("id"))
-
-
 # An order's detail is read after every step of a checkout: its reads are compiled once (osdm.core.prepared).
-_order_of_party = Prepared(lambda p: _party_order(p).order_by()[:1])
-_order_any = Prepared(lambda p: Order.objects.select_related("package").filter(pk=p.uuid("id")).order_by()[:1])
+_order_of_party = Prepared(lambda p: _orders_of(p.uuid("party")).filter(pk=p.uuid("id")).order_by()[:1])
+_order_any = Prepared(lambda p: _orders_of(everyone=True).filter(pk=p.uuid("id")).order_by()[:1])
 _history = Prepared(lambda p: StatusChange.objects.filter(order_id=p.uuid("order")).order_by("created_at", "id"))
 _payments = Prepared(lambda p: Payment.objects.filter(order_id=p.uuid("order")))
 

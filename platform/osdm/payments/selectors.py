@@ -10,22 +10,20 @@ from osdm.core.prepared import Prepared, prefetched
 from .models import Payment, Refund
 
 
+def _payments_of(party=None, *, everyone: bool = False) -> QuerySet[Payment]:
+    """Payments as a party sees them: of the orders they buy or sell; every one with `everyone`
+    (the operator). The one rule, for the querysets below and the prepared reads."""
+    qs = Payment.objects.select_related("order")
+    return qs if everyone else qs.filter(Q(order__buyer_id=party) | Q(order__seller_id=party))
+
+
 def _visible(principal) -> QuerySet[Payment]:
-    qs = Payment.objects.select_related("order").prefetch_related("refunds")
-    if getattr(principal, "is_operator", False):
-        return qs
-    return qs.filter(Q(order__buyer_id=principal.pk) | Q(order__seller_id=principal.pk))
-
-
-def _party_payment(p):
-    party = p.uuid("party")
-    return (Payment.objects.select_related("order")
-            .filter(Q(order__buyer_id=party) | Q(order__seller_id=party), pk=p.uuid("id")))
+    return _payments_of(getattr(principal, "pk", None), everyone=getattr(principal, "is_operator", False)).prefetch_related("refunds")
 
 
 # Read at every step of a checkout: compiled once (osdm.core.prepared).
-_payment_of_party = Prepared(lambda p: _party_payment(p).order_by()[:1])
-_payment_any = Prepared(lambda p: Payment.objects.select_related("order").filter(pk=p.uuid("id")).order_by()[:1])
+_payment_of_party = Prepared(lambda p: _payments_of(p.uuid("party")).filter(pk=p.uuid("id")).order_by()[:1])
+_payment_any = Prepared(lambda p: _payments_of(everyone=True).filter(pk=p.uuid("id")).order_by()[:1])
 _refunds = Prepared(lambda p: Refund.objects.filter(payment_id=p.uuid("payment")))
 
 

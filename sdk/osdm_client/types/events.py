@@ -104,6 +104,9 @@ class Event(BaseModel):
 
 
 # --- payloads --------------------------------------------------------------------------------------
+# Declared here, not derived from the API's resources (types/orders.py, money.py...) though they share
+# fields: an event's payload is versioned with the event (EVENT_TYPES is keyed by type and version)
+# and must not change when a resource grows a field.
 
 
 class PingEventData(BaseModel):
