@@ -182,3 +182,18 @@ def test_parallel_requests_of_one_caller_are_each_counted_once(settings):
     throttle = PrincipalRateThrottle()
     assert throttle.allow_request(request, None) is False
     assert 55 < throttle.wait() <= 60  # until the oldest of the ten leaves the minute
+
+
+def test_a_callers_limit_is_its_marketplaces_alone(settings, alpha, beta):
+    """The same id in two marketplaces (keys carry the schema): spending one's limit leaves the other's."""
+    import uuid
+    from types import SimpleNamespace
+
+    from osdm.core.throttling import PrincipalRateThrottle
+
+    settings.OSDM_THROTTLE_RATES = {**settings.OSDM_THROTTLE_RATES, "user": "3/min"}
+    request = SimpleNamespace(user=SimpleNamespace(pk=uuid.uuid4(), is_authenticated=True), META={})
+    with tenant_run(alpha.tenant):
+        assert [PrincipalRateThrottle().allow_request(request, None) for _ in range(4)] == [True] * 3 + [False]
+    with tenant_run(beta.tenant):
+        assert PrincipalRateThrottle().allow_request(request, None) is True

@@ -64,6 +64,12 @@ def test_read_marks_and_preferences(api, alpha):
     assert seller.put("/api/v1/notification-preferences/order.created", {"in_app": False, "email": False}).status_code == 200
     buyer.post("/api/v1/orders/", body)
     assert seller.get("/api/v1/notifications/?unread=true").json()["results"] == []
+    # In the app only: listed, and nothing waits in the e-mail outbox.
+    assert seller.put("/api/v1/notification-preferences/order.created", {"in_app": True, "email": False}).status_code == 200
+    quiet = buyer.post("/api/v1/orders/", body).json()
+    (listed,) = seller.get("/api/v1/notifications/?unread=true").json()["results"]
+    with tenant_run(alpha.tenant):
+        assert listed["data"]["id"] == quiet["id"] and Notification.objects.get(pk=listed["id"]).email_pending is False
     assert_error(seller.put("/api/v1/notification-preferences/nonsense", {"in_app": True, "email": True}), 404)
     assert_error(seller.put("/api/v1/notification-preferences/order.paid", {"in_app": "sometimes"}), 400)
     assert_error(api(alpha, alpha.secret_key).get("/api/v1/notifications/"), 403)
